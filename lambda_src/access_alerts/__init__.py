@@ -1,0 +1,1 @@
+"""Alert on unexpected access to DynamoDB tables, from CloudTrail records."""
