@@ -1,0 +1,232 @@
+"""Resolve CloudTrail ``userIdentity`` to a :class:`~access_alerts.model.Principal`.
+
+The ARN and ``sessionContext.sessionIssuer`` are trusted over ``type`` (which is not always consistent
+with them). Role sessions resolve to the IAM role: ``sessionIssuer.arn`` when the record carries it (it
+has the role's path), else ``arn:P:iam::A:role/NAME`` derived from the STS ARN. The session name is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from access_alerts.model import Principal
+
+_UNKNOWN = Principal(type="Unknown", arn=None, display="unknown caller (no userIdentity)", identified=False)
+_CACHE_MAX = 2048
+_cache: dict[tuple[object, ...], Principal] = {}
+
+
+def _s(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
+    """``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`` -> its five parts, or None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2], parts[3], parts[4], parts[5]
+
+
+def role_name_of(role_arn: str) -> str | None:
+    """The role name (last path segment) of an ``arn:P:iam::A:role/[PATH/]NAME``."""
+    parts = split_arn(role_arn)
+    if parts is None or parts[1] != "iam" or not parts[4].startswith("role/"):
+        return None
+    name = parts[4].rsplit("/", 1)[-1]
+    return name or None
+
+
+def pathless_role_arn(role_arn: str) -> str | None:
+    """``arn:P:iam::A:role/PATH/NAME`` -> ``arn:P:iam::A:role/NAME`` (None if not a role ARN)."""
+    parts = split_arn(role_arn)
+    if parts is None or parts[1] != "iam" or not parts[4].startswith("role/"):
+        return None
+    name = parts[4].rsplit("/", 1)[-1]
+    if not name:
+        return None
+    return f"arn:{parts[0]}:iam::{parts[3]}:role/{name}"
+
+
+def issuer_arn(user_identity: object) -> str | None:
+    """``sessionContext.sessionIssuer.arn`` when present."""
+    if type(user_identity) is not dict and not isinstance(user_identity, Mapping):
+        return None
+    ctx = user_identity.get("sessionContext")
+    if type(ctx) is not dict and not isinstance(ctx, Mapping):
+        return None
+    issuer = ctx.get("sessionIssuer")
+    if type(issuer) is not dict and not isinstance(issuer, Mapping):
+        return None
+    return _s(issuer.get("arn"))
+
+
+def role_path_known(user_identity: object) -> bool:
+    """True when the record names the role with its path (``sessionIssuer.arn`` is a role ARN)."""
+    arn = issuer_arn(user_identity)
+    if type(arn) is not str or ":iam::" not in arn or ":role/" not in arn or arn.endswith("/"):
+        return False
+    # Known only when the issuer is the session's own role (see _role_session).
+    session = user_identity.get("arn") if isinstance(user_identity, Mapping) else None
+    if type(session) is str and ":assumed-role/" in session:
+        return session.split(":assumed-role/", 1)[1].split("/", 1)[0] == arn.rsplit("/", 1)[-1]
+    return True
+
+
+def resolve_principal(user_identity: object) -> Principal:
+    """Who made the call. Never raises; ``identified`` is False when nothing usable is there."""
+    if type(user_identity) is not dict and not isinstance(user_identity, Mapping):
+        return _UNKNOWN
+    get = user_identity.get
+    arn = get("arn")
+    issuer: object = None
+    ctx = get("sessionContext")
+    if type(ctx) is dict:
+        si = ctx.get("sessionIssuer")
+        if type(si) is dict:
+            issuer = si.get("arn")
+    try:
+        if type(arn) is str and arn:
+            key: tuple[object, ...] = (get("type"), arn, issuer, get("invokedBy"), get("accountId"))
+        else:
+            key = (
+                get("type"),
+                arn,
+                issuer,
+                get("invokedBy"),
+                get("accountId"),
+                get("principalId"),
+                get("userName"),
+                _on_behalf_of(user_identity),
+            )
+        hit = _cache.get(key)
+    except TypeError:  # an unhashable value somewhere: resolve without the cache
+        return _resolve(user_identity)
+    if hit is not None:
+        return hit
+    principal = _resolve(user_identity)
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[key] = principal
+    return principal
+
+
+def _on_behalf_of(ui: Mapping[str, object]) -> tuple[str | None, str | None] | None:
+    obo = ui.get("onBehalfOf")
+    if not isinstance(obo, Mapping):
+        return None
+    return _s(obo.get("userId")), _s(obo.get("identityStoreArn"))
+
+
+def _resolve(ui: Mapping[str, object]) -> Principal:
+    typ = _s(ui.get("type")) or "Unknown"
+    arn = _s(ui.get("arn"))
+    account = _s(ui.get("accountId"))
+    invoked_by = _s(ui.get("invokedBy"))
+    issuer = issuer_arn(ui)
+
+    if arn is not None:
+        parts = split_arn(arn)
+        if parts is not None:
+            partition, service, _region, acct, resource = parts
+            acct = acct or account or ""
+            if service == "sts" and resource.startswith("assumed-role/"):
+                return _role_session(typ, arn, partition, acct, resource, issuer, invoked_by)
+            if service == "sts" and resource.startswith("federated-user/"):
+                name = resource[len("federated-user/") :]
+                return Principal(
+                    type=typ,
+                    arn=arn,
+                    display=f"federated-user/{name}",
+                    account_id=acct or None,
+                    session_name=name or None,
+                    session_arn=arn,
+                    service=invoked_by,
+                )
+            if service == "iam" and resource == "root":
+                return Principal(
+                    type=typ,
+                    arn=arn,
+                    display=f"root ({acct})" if acct else "root",
+                    account_id=acct or None,
+                    service=invoked_by,
+                )
+            if service == "iam" and (resource.startswith("user/") or resource.startswith("role/")):
+                return Principal(
+                    type=typ, arn=arn, display=resource, account_id=acct or None, service=invoked_by
+                )
+        # Some other ARN (e.g. an Identity Center user ARN): keep it; patterns only match known shapes.
+        return Principal(type=typ, arn=arn, display=arn, account_id=account, service=invoked_by)
+
+    if issuer is not None and role_name_of(issuer) is not None:
+        # A role session whose STS ARN is missing: the issuer still names the role.
+        principal_id = _s(ui.get("principalId"))
+        session = principal_id.split(":", 1)[1] if principal_id and ":" in principal_id else None
+        iparts = split_arn(issuer)
+        acct2 = iparts[3] if iparts else account
+        rname = role_name_of(issuer)
+        display = f"role/{rname}" + (f" ({session})" if session else "")
+        return Principal(
+            type=typ,
+            arn=issuer,
+            display=display,
+            account_id=acct2 or account,
+            session_name=session,
+            service=invoked_by,
+        )
+
+    if typ == "AWSService" or (invoked_by and typ in ("Unknown", "AWSService")):
+        if invoked_by:
+            return Principal(type=typ, arn=None, display=invoked_by, account_id=account, service=invoked_by)
+        return Principal(
+            type=typ, arn=None, display="AWS service (unnamed)", account_id=account, identified=False
+        )
+
+    obo = _on_behalf_of(ui)
+    if obo is not None and obo[0]:
+        user_id, store = obo
+        display = f"Identity Center user {user_id}"
+        if store:
+            display += f" ({store.rsplit('/', 1)[-1]})"
+        return Principal(
+            type=typ, arn=None, display=display, account_id=account, session_name=user_id, service=invoked_by
+        )
+
+    principal_id = _s(ui.get("principalId"))
+    user_name = _s(ui.get("userName"))
+    if account or principal_id or user_name:
+        # AWSAccount (another account calling) and similar: we know where it came from, not who.
+        who = user_name or principal_id or ""
+        display = f"account {account}" if account else "account unknown"
+        if who:
+            display += f" ({who})"
+        return Principal(type=typ, arn=None, display=display, account_id=account, service=invoked_by)
+
+    if invoked_by:
+        return Principal(type=typ, arn=None, display=invoked_by, service=invoked_by)
+    return Principal(type=typ, arn=None, display=f"unknown caller (type {typ})", identified=False)
+
+
+def _role_session(
+    typ: str, arn: str, partition: str, acct: str, resource: str, issuer: str | None, invoked_by: str | None
+) -> Principal:
+    rest = resource[len("assumed-role/") :]
+    role_name, _, session = rest.partition("/")
+    role_arn: str | None = None
+    if issuer is not None and role_name_of(issuer) == role_name and split_arn(issuer) is not None:
+        # The issuer names the role with its path; one that names another role is not trusted.
+        role_arn = issuer
+    elif role_name:
+        role_arn = f"arn:{partition}:iam::{acct}:role/{role_name}"
+    display = f"role/{role_name}" if role_name else arn
+    if session:
+        display += f" ({session})"
+    return Principal(
+        type=typ,
+        arn=role_arn or arn,
+        display=display,
+        account_id=acct or None,
+        session_name=session or None,
+        session_arn=arn,
+        service=invoked_by,
+    )
