@@ -1,0 +1,213 @@
+"""Lambda entry point: ``access_alerts.handler.lambda_handler``.
+
+Per cold start: configuration is read and validated, secrets are fetched from SSM, and the
+allow-list is compiled, once. A bad configuration fails every invocation loudly (the payload is
+kept by the async retries and the on-failure queue) instead of silently dropping alerts.
+
+Per invocation: decode -> decide every record -> group -> format -> deliver -> one summary line.
+If any message could not be delivered the invocation raises after sending all it could, so
+Lambda retries the payload and finally puts it on the on-failure queue (see ``redrive``).
+
+A payload that cannot be decoded at all still produces an "unparseable payload" alert (showing
+only its size and the reason, never its content), and then the invocation fails: the payload may
+be evidence of a fault or an attack, and failing is what keeps it (on the on-failure queue) for
+someone to inspect. The retries re-send the same alert; that duplicate is the price of not
+losing the payload.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from .config import Config, ConfigError, load_config
+from .decode import PayloadError, decode_subscription
+from .deliver import PostFn, WebhookClient
+from .logs import configure_logging
+from .metrics import emit_summary
+from .model import Decision
+from .pipeline import DeliveryError, RunSummary, deliver_decisions
+from .policy import PatternError, Policy
+
+log = logging.getLogger("access_alerts.handler")
+
+SAFETY_MARGIN_SECONDS: Final = 3.0
+CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
+
+
+class LambdaContext(Protocol):
+    function_name: str
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class PayloadRejected(RuntimeError):
+    """The event could not be decoded; an alert about it was sent; fail so the payload is kept."""
+
+    def __init__(self, reason: str, summary: RunSummary) -> None:
+        super().__init__(
+            f"unparseable subscription payload ({reason}); alert sent, failing to keep the payload"
+        )
+        self.reason = reason
+        self.summary = summary
+
+
+@dataclass
+class State:
+    """What is built once per cold start."""
+
+    config: Config
+    policy: Policy
+    post: PostFn | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def poster(self) -> PostFn:
+        # One client per execution environment, so pacing holds across warm invocations.
+        with self.lock:
+            if self.post is None:
+                self.post = WebhookClient(self.config.delivery.webhook_url())
+            return self.post
+
+
+_STATE: State | None = None
+_STATE_LOCK = threading.Lock()
+
+
+def build_state(environ: Mapping[str, str]) -> State:
+    """Load and check everything a cold start needs. Raises ConfigError with a clear message."""
+    config = load_config(environ)
+    try:
+        policy = Policy.from_settings(config.policy)
+    except PatternError as exc:
+        raise ConfigError(f"allow-list pattern rejected: {exc}") from None
+    config.delivery.resolve()  # fetch secrets now: a missing parameter fails before any record is read
+    return State(config=config, policy=policy)
+
+
+def get_state() -> State:
+    global _STATE
+    with _STATE_LOCK:
+        if _STATE is None:
+            _STATE = build_state(os.environ)
+        return _STATE
+
+
+def reset_state() -> None:
+    """Forget the cached configuration (tests; a cold start does the same)."""
+    global _STATE
+    with _STATE_LOCK:
+        _STATE = None
+
+
+def deadline_from(context: object, clock: Any = time.monotonic) -> float | None:
+    """Remaining Lambda time as a ``clock()`` deadline, minus a safety margin."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        seconds = float(remaining()) / 1000.0
+    except (TypeError, ValueError):
+        return None
+    margin = min(SAFETY_MARGIN_SECONDS, seconds / 2)
+    return float(clock()) + seconds - margin
+
+
+def describe_event(event: object) -> str:
+    """Sizes and shape of an event, never its content."""
+    if isinstance(event, Mapping):
+        awslogs = event.get("awslogs")
+        if isinstance(awslogs, Mapping) and isinstance(awslogs.get("data"), str):
+            return f"awslogs.data of {len(awslogs['data'])} characters"
+        return f"an object with {len(event)} top-level field(s)"
+    if isinstance(event, str | bytes):
+        return f"a {type(event).__name__} of {len(event)} characters"
+    return f"a value of type {type(event).__name__}"
+
+
+def process_event(
+    event: object,
+    state: State,
+    *,
+    deadline: float | None = None,
+    post: PostFn | None = None,
+    request_id: str | None = None,
+) -> tuple[RunSummary, str]:
+    """Decode, decide and deliver one subscription event. Returns (summary, message type).
+
+    Raises DeliveryError when a message could not be delivered and PayloadRejected when the
+    event could not be decoded (after alerting about it).
+    """
+    settings = state.config.delivery
+    try:
+        payload = decode_subscription(event)
+    except PayloadError as exc:
+        reason = str(exc)[:300]
+        decision = Decision(
+            kind="alert",
+            alert_kind="unparseable",
+            reason=f"unparseable subscription payload: {reason} ({describe_event(event)})",
+            source_id=f"request {request_id}" if request_id else None,
+        )
+        log.error(
+            "unparseable subscription payload", extra={"reason": reason, "shape": describe_event(event)}
+        )
+        summary = deliver_decisions([decision], settings, deadline=deadline, post=post or state.poster())
+        raise PayloadRejected(reason, summary) from None
+    if payload.message_type == CONTROL_MESSAGE:
+        return RunSummary(), payload.message_type
+    decisions = state.policy.evaluate_payload(payload)
+    needs_post = any(d.kind == "alert" for d in decisions)
+    summary = deliver_decisions(
+        decisions, settings, deadline=deadline, post=post or (state.poster() if needs_post else None)
+    )
+    return summary, payload.message_type
+
+
+def lambda_handler(event: object, context: object) -> dict[str, Any]:
+    configure_logging()
+    started = time.monotonic()
+    request_id = str(getattr(context, "aws_request_id", "") or "") or None
+    function_name = str(getattr(context, "function_name", "") or "")
+    try:
+        state = get_state()
+    except ConfigError as exc:
+        log.error("configuration error: every invocation fails until it is fixed", extra={"error": str(exc)})
+        raise
+    name = function_name or state.config.delivery.name
+    deadline = deadline_from(context)
+    outcome = "ok"
+    message_type = "DATA_MESSAGE"
+    summary = RunSummary()
+    error: BaseException | None = None
+    try:
+        summary, message_type = process_event(event, state, deadline=deadline, request_id=request_id)
+    except DeliveryError as exc:
+        summary, outcome, error = exc.summary, "delivery_failed", exc
+    except PayloadRejected as exc:
+        summary, outcome, error, message_type = exc.summary, "unparseable_payload", exc, "UNPARSEABLE"
+    except ConfigError as exc:  # e.g. a secret that could not be fetched late
+        log.error("configuration error", extra={"error": str(exc)})
+        raise
+    counts = summary.as_dict()
+    failures = counts.pop("failures")
+    emit_summary(
+        counts,
+        name,
+        extra={
+            "outcome": outcome,
+            "message_type": message_type,
+            "request_id": request_id,
+            "deployment": state.config.delivery.name,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "failures": failures,
+        },
+    )
+    if error is not None:
+        raise error
+    return {"status": outcome, "message_type": message_type, **counts}

@@ -1,0 +1,71 @@
+"""The per-invocation summary line, which is also a CloudWatch embedded-metric-format document.
+
+One JSON line per invocation, written straight to stdout (Lambda forwards stdout to CloudWatch
+Logs, which extracts EMF metrics from it; a line wrapped by a log formatter would not be
+extracted). The same line is the human-readable summary: every count is a top-level field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TextIO
+
+NAMESPACE: Final = "DynamoDBAccessAlerts"
+DIMENSION: Final = "FunctionName"
+# metric name -> summary field
+METRICS: Final = (
+    ("Records", "records"),
+    ("Alerts", "alert"),
+    ("Allowed", "allowed"),
+    ("Ignored", "ignored"),
+    ("MessagesSent", "messages_sent"),
+    ("MessagesFailed", "messages_failed"),
+    ("RecordsInFailedDeliveries", "records_in_failed_deliveries"),
+)
+
+
+def emf_document(
+    counts: Mapping[str, Any],
+    function_name: str,
+    *,
+    timestamp_ms: int,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [[DIMENSION]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name, _ in METRICS],
+                }
+            ],
+        },
+        "message": "invocation summary",
+        DIMENSION: function_name,
+    }
+    if extra:
+        document.update(extra)
+    for name, key in METRICS:
+        document[name] = int(counts.get(key, 0))
+    document["summary"] = dict(counts)
+    return document
+
+
+def emit_summary(
+    counts: Mapping[str, Any],
+    function_name: str,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    document = emf_document(counts, function_name, timestamp_ms=int(clock() * 1000), extra=extra)
+    out = stream or sys.stdout
+    out.write(json.dumps(document, default=str, separators=(",", ":")) + "\n")
+    out.flush()
+    return document

@@ -1,0 +1,330 @@
+"""Slack Block Kit messages for alert groups.
+
+Every value that comes from a CloudTrail record (or any other untrusted place) goes through
+:func:`esc` before it is put into mrkdwn: ``&``, ``<`` and ``>`` become entities, so a session
+name like ``<!channel>`` or a key like ``<https://evil|click>`` is shown, never acted on. Values
+set in code spans also have backticks replaced (so they cannot end the span) and control
+characters turned into spaces.
+
+Slack limits are respected by construction: each value is cut to a bound with an ellipsis, each
+text block to 3000 characters, each field to 2000, the header to 150, at most 10 fields and far
+fewer than 50 blocks; if the whole payload is still larger than :data:`MAX_PAYLOAD_CHARS`, the
+message is rebuilt with smaller bounds. Formatting never raises for any input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+from urllib.parse import quote
+
+from .grouping import AlertGroup
+from .keys import KeyFormatter
+
+HEADER_LIMIT: Final = 150
+SECTION_LIMIT: Final = 3000
+FIELD_LIMIT: Final = 2000
+MAX_FIELDS: Final = 10
+MAX_BLOCKS: Final = 50
+TEXT_LIMIT: Final = 1000
+MAX_PAYLOAD_CHARS: Final = 16_000
+MAX_EVENT_IDS_SHOWN: Final = 10
+MAX_LINKS: Final = 3
+ELLIPSIS: Final = "\u2026"
+BACKTICK_STANDIN: Final = "\u02cb"  # MODIFIER LETTER GRAVE ACCENT, looks like ` but ends no code span
+
+_REGION_RE: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+TITLES: Final[dict[str, tuple[str, str]]] = {
+    "data": (":rotating_light:", "DynamoDB data access"),
+    "tamper": (":warning:", "TAMPER: alerting pipeline changed"),
+    "control_plane": (":construction:", "Table control-plane change"),
+    "unparseable": (":question:", "Unparseable record"),
+}
+
+
+# -- text helpers --------------------------------------------------------------------------------
+
+
+def esc(value: object) -> str:
+    """Escape untrusted text for Slack mrkdwn (and plain text fallbacks)."""
+    text = value if isinstance(value, str) else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut raw text to ``limit`` characters, ending with an ellipsis when cut."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Cut already-escaped mrkdwn without splitting an entity or leaving a link open."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")]
+    return cut + ELLIPSIS
+
+
+def one_line(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return _CONTROL_RE.sub(" ", text)
+
+
+def val(value: object, limit: int) -> str:
+    """An untrusted single-line value: flattened, cut, escaped; backticks cannot start code spans."""
+    return esc(clip(one_line(value), limit).replace("`", BACKTICK_STANDIN))
+
+
+def code(value: object, limit: int) -> str:
+    """An untrusted value in a code span."""
+    text = clip(one_line(value), limit).replace("`", BACKTICK_STANDIN)
+    if not text.strip():
+        return "(empty)"
+    return "`" + esc(text) + "`"
+
+
+def console_link(region: str | None, event_id: str) -> str | None:
+    """CloudTrail console URL for one event, or None when the region does not look like one."""
+    if not region or not _REGION_RE.match(region):
+        return None
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}"
+        f"#/events/{quote(event_id, safe='')}"
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+# -- message -------------------------------------------------------------------------------------
+
+
+class _Limits:
+    def __init__(self, scale: float) -> None:
+        self.short = max(int(120 * scale), 16)  # ids, IPs, accounts
+        self.medium = max(int(300 * scale), 24)  # principals, user agents, keys, reasons
+        self.long = max(int(600 * scale), 40)  # statements
+        self.items = max(int(MAX_EVENT_IDS_SHOWN * scale), 2)
+        self.keys = max(int(5 * scale), 1)
+
+
+def _who(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
+    p = group.principal
+    fields: list[tuple[str, str]] = []
+    if p is None:
+        fields.append(("Principal", "unknown (record could not be parsed)"))
+        return fields
+    who = code(p.arn, lim.medium) if p.arn else val(p.display or "unknown", lim.medium)
+    if not p.identified:
+        who += " (could not be identified)"
+    fields.append(("Principal", who))
+    if p.display and p.arn and p.display != p.arn:
+        fields[-1] = ("Principal", f"{val(p.display, lim.medium)}\n{who}")
+    if p.session_name:
+        fields.append(("Session", code(p.session_name, lim.medium)))
+    elif p.service:
+        fields.append(("Service", code(p.service, lim.short)))
+    accounts = [a for a in group.account_ids] or ([p.account_id] if p.account_id else [])
+    if p.account_id and group.account_ids and p.account_id not in group.account_ids:
+        fields.append(("Account", f"{code(p.account_id, lim.short)} in {_codes(group.account_ids, lim)}"))
+    elif accounts:
+        fields.append(("Account", _codes(accounts, lim)))
+    return fields
+
+
+def _codes(values: Sequence[str], lim: _Limits, limit: int | None = None) -> str:
+    return ", ".join(code(v, limit or lim.short) for v in values)
+
+
+def _when(group: AlertGroup, lim: _Limits) -> str | None:
+    if group.first_time and group.last_time and group.first_time != group.last_time:
+        return f"{val(group.first_time, lim.short)} to {val(group.last_time, lim.short)}"
+    if group.first_time:
+        return val(group.first_time, lim.short)
+    return None
+
+
+def _fields(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
+    fields = _who(group, lim)
+    if group.source_ips:
+        fields.append(("Source IP", _codes(group.source_ips, lim)))
+    if group.user_agents:
+        fields.append(("User agent", "\n".join(val(u, lim.medium) for u in group.user_agents)))
+    if group.principal is not None:
+        fields.append(("Console", "yes" if group.console else "no"))
+    if group.event_names:
+        fields.append(("API", _codes(group.event_names, lim)))
+    if group.access:
+        fields.append(("Access", group.access))
+    when = _when(group, lim)
+    if when:
+        fields.append(("Time", when))
+    if group.regions:
+        fields.append(("Region", _codes(group.regions, lim)))
+    return fields[:MAX_FIELDS]
+
+
+def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
+    lines: list[str] = []
+    if group.tables:
+        lines.append("*Table:* " + _codes(group.tables, lim, lim.medium))
+    if group.targets:
+        lines.append("*Resource:* " + _codes(group.targets, lim, lim.medium))
+    if group.keys:
+        shown = [code(keys.format(k), lim.medium) for k in group.keys[: lim.keys]]
+        label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
+        more = group.distinct_keys - len(shown)
+        suffix = f" and {more} more" if more > 0 else ""
+        lines.append(f"*{label}:* " + ", ".join(shown) + suffix)
+    if group.attribute_names:
+        lines.append("*Attribute names:* " + _codes(group.attribute_names, lim))
+    for statement in group.statements:
+        lines.append("*Statement (as redacted by CloudTrail):* " + code(statement, lim.long))
+    if group.error_codes:
+        error = "*Error:* " + _codes(group.error_codes, lim)
+        if group.error_messages:
+            error += " " + val(group.error_messages[0], lim.medium)
+        lines.append(error)
+    return lines
+
+
+def _ids(group: AlertGroup, lim: _Limits) -> list[str]:
+    lines: list[str] = []
+    ids = group.event_ids
+    if ids:
+        shown = ", ".join(code(i, lim.short) for i in ids[: lim.items])
+        more = len(ids) - min(len(ids), lim.items)
+        label = "eventID" if len(ids) == 1 else "eventIDs"
+        lines.append(f"*{label}:* {shown}" + (f" and {more} more" if more else ""))
+    if group.missing_event_ids:
+        text = f"*Records without eventID:* {group.missing_event_ids}"
+        if group.source_ids:
+            text += " (log event ids " + _codes(group.source_ids, lim) + ")"
+        lines.append(text)
+    region = group.regions[0] if group.regions else None
+    links: list[str] = []
+    for event_id in ids[:MAX_LINKS]:
+        url = console_link(region, event_id)
+        if url:
+            label = "Open in CloudTrail" if len(links) == 0 else f"event {len(links) + 1}"
+            links.append(f"<{url}|{label}>")
+    if links:
+        lines.append(" · ".join(links))
+    return lines
+
+
+def _title(group: AlertGroup, lim: _Limits) -> tuple[str, str]:
+    emoji, title = TITLES.get(group.alert_kind, TITLES["data"])
+    api = group.event_names[0] if len(group.event_names) == 1 else None
+    table = group.tables[0] if len(group.tables) == 1 else None
+    if group.alert_kind == "data":
+        access = f" ({group.access})" if group.access else ""
+        detail = f"{title}{access}" + (f" on {table}" if table else "")
+    elif group.alert_kind == "tamper":
+        detail = title + (f": {api}" if api else "")
+    elif group.alert_kind == "control_plane":
+        detail = title + (f": {api}" if api else "") + (f" on {table}" if table else "")
+    else:
+        detail = title
+    return emoji, one_line(detail)
+
+
+def _summary(group: AlertGroup, name: str, lim: _Limits) -> str:
+    who = "an unknown caller"
+    if group.principal is not None:
+        who = "*" + val(group.principal.display or group.principal.arn or "unknown", lim.medium) + "*"
+    count = _plural(group.count, "record")  # unparseable records
+    if group.alert_kind == "unparseable" and group.principal is None:
+        text = f"*{count}* could not be read as a CloudTrail record, so nothing about who or what is known."
+    elif group.alert_kind == "tamper":
+        text = f"{who} changed the alerting pipeline itself. Check that alerting still works."
+    elif group.alert_kind == "control_plane":
+        text = f"{who} changed a monitored table."
+    else:
+        calls = _plural(group.count, f"{group.access} call" if group.access else "call")
+        text = f"*{calls}* by {who}, not on the allow-list."
+    text += f" (deployment *{val(name, 64)}*)"
+    if group.reasons:
+        text += "\n*Why:* " + "; ".join(val(r, lim.medium) for r in group.reasons)
+    return text
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_LIMIT)}}
+
+
+def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dict[str, Any]:
+    lim = _Limits(scale)
+    emoji, title = _title(group, lim)
+    header = clip(f"{emoji} {title}", HEADER_LIMIT)
+    if group.count > 1:
+        counted = f" ({group.count:,} records)"
+        header = clip(f"{emoji} {title}", HEADER_LIMIT - len(counted)) + counted
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
+        _section(_summary(group, name, lim)),
+    ]
+    fields = _fields(group, lim)
+    if fields:
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": clip_mrkdwn(f"*{label}*\n{body}", FIELD_LIMIT)}
+                    for label, body in fields
+                ],
+            }
+        )
+    what = _what(group, keys, lim)
+    if what:
+        blocks.append(_section("\n".join(what)))
+    ids = _ids(group, lim)
+    if ids:
+        blocks.append(_section("\n".join(ids)))
+    blocks = blocks[:MAX_BLOCKS]
+    principal = group.principal.display if group.principal else "unknown caller"
+    text = f"[{name}] {title}: {_plural(group.count, 'record')} by {principal}"
+    return {"text": clip_mrkdwn(esc(one_line(text)), TEXT_LIMIT), "blocks": blocks}
+
+
+def payload_size(payload: dict[str, Any]) -> int:
+    return len(json.dumps(payload, ensure_ascii=False))
+
+
+def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
+    """The Slack payload for one group, always within :data:`MAX_PAYLOAD_CHARS`."""
+    scale = 1.0
+    while True:
+        payload = _build(group, name, keys, scale)
+        if payload_size(payload) <= MAX_PAYLOAD_CHARS or scale < 0.05:
+            break
+        scale /= 2
+    if payload_size(payload) > MAX_PAYLOAD_CHARS:  # pathological (thousands of short fields): minimal form
+        payload = {"text": payload["text"], "blocks": payload["blocks"][:2]}
+    return payload
+
+
+Formatter = Callable[[AlertGroup], dict[str, Any]]
+
+
+def formatter(name: str, keys: KeyFormatter) -> Formatter:
+    def _format(group: AlertGroup) -> dict[str, Any]:
+        return format_group(group, name, keys)
+
+    return _format
