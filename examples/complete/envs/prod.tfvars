@@ -1,0 +1,30 @@
+# Production: three tables, service roles excluded at the trail, people through SSO decided by the Lambda,
+# key values hashed. The webhook URL lives in a SecureString parameter the platform team manages.
+environment = "prod"
+region      = "us-east-1"
+
+table_names = ["orders", "payments", "customers"]
+
+allowed_role_arns = [
+  # Exact role: excluded at the trail (prefix arn:aws:sts::123456789012:assumed-role/orders-service/).
+  "arn:aws:iam::123456789012:role/orders-service",
+  # Trailing wildcard: excluded at the trail (prefix .../assumed-role/payments-worker-).
+  "arn:aws:iam::123456789012:role/payments-worker-*",
+  # Role with a path: the trail cannot express it exactly; the Lambda allows it.
+  "arn:aws:iam::123456789012:role/service-role/customers-sync",
+  # SSO read-only permission set, any suffix: decided by the Lambda.
+  "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ReadOnly_*",
+  # DynamoDB itself (global tables replication, TTL-related calls): decided by the Lambda.
+  "dynamodb.amazonaws.com",
+]
+
+allowed_management_role_arns = [
+  "arn:aws:iam::123456789012:role/platform-deployer",
+]
+
+slack_webhook_url_ssm_parameter_name = "/platform/prod/dynamodb-access-alerts/slack-webhook"
+key_values                           = "hash"
+track_reads                          = true
+log_retention_in_days                = 365
+force_destroy                        = false
+alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:platform-oncall"]

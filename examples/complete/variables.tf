@@ -1,0 +1,86 @@
+variable "environment" {
+  description = "Environment name (prod, staging): part of the deployment name and a default tag."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
+    error_message = "environment must be 2-16 lowercase letters, digits and hyphens."
+  }
+}
+
+variable "region" {
+  description = "AWS Region of the watched tables."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "aws_endpoint_url" {
+  description = "Send every AWS API call to this endpoint instead of AWS (an emulator such as moto on http://127.0.0.1:PORT). Null: real AWS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be an http(s):// URL."
+  }
+}
+
+variable "table_names" {
+  description = "DynamoDB tables to watch."
+  type        = list(string)
+}
+
+variable "allowed_role_arns" {
+  description = "Roles allowed to read and write items (see the module's README)."
+  type        = list(string)
+  default     = []
+}
+
+variable "allowed_management_role_arns" {
+  description = "Roles allowed to change the pipeline and the tables' settings (the deployment role)."
+  type        = list(string)
+  default     = []
+}
+
+variable "track_reads" {
+  description = "Alert on reads too, not only writes."
+  type        = bool
+  default     = true
+}
+
+variable "slack_webhook_url" {
+  description = "Webhook URL (pass it as TF_VAR_slack_webhook_url; never commit it). Null when the parameter below is used."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "slack_webhook_url_ssm_parameter_name" {
+  description = "SecureString parameter you manage that holds the webhook URL. Null when slack_webhook_url is used."
+  type        = string
+  default     = null
+}
+
+variable "key_values" {
+  description = "show, hash or hide primary-key values in alerts."
+  type        = string
+  default     = "show"
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the trail's log group."
+  type        = number
+  default     = 90
+}
+
+variable "force_destroy" {
+  description = "Let destroy delete the trail bucket with its log files."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_actions" {
+  description = "SNS topics for the alarms."
+  type        = list(string)
+  default     = []
+}

@@ -1,0 +1,244 @@
+# The function that decides (layer 3), its log group, its least-privilege role, the asynchronous invoke
+# configuration with the on-failure queue, and the subscription from the trail's log group.
+
+locals {
+  lambda_zip = "${path.module}/lambda_src/access_alerts.zip"
+
+  # The contract's ACCESS_ALERTS_* variables. No secret goes here: the webhook URL and the hash secret are
+  # read from SSM at cold start. Lists are JSON arrays; booleans the strings "true"/"false".
+  lambda_environment = merge(
+    {
+      ACCESS_ALERTS_NAME                   = var.name
+      ACCESS_ALERTS_TABLES                 = jsonencode(local.table_arns)
+      ACCESS_ALERTS_ALLOWED                = jsonencode(var.allowed_role_arns)
+      ACCESS_ALERTS_ALLOWED_MANAGEMENT     = jsonencode(var.allowed_management_role_arns)
+      ACCESS_ALERTS_WATCH_PIPELINE         = tostring(var.watch_pipeline)
+      ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT = tostring(var.watch_table_management)
+      ACCESS_ALERTS_KEY_VALUES             = var.key_values
+      ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER  = coalesce(local.webhook_parameter_name, "-")
+      # The function's own name and ARN-free references only: its ARN here would be a dependency cycle.
+      ACCESS_ALERTS_PIPELINE = jsonencode({
+        trail_arn           = aws_cloudtrail.this.arn
+        trail_bucket        = aws_s3_bucket.this.id
+        log_group_names     = [aws_cloudwatch_log_group.trail.name, aws_cloudwatch_log_group.lambda.name]
+        function_name       = local.function_name
+        queue_arn           = aws_sqs_queue.this.arn
+        kms_key_arn         = local.kms_key_arn
+        ssm_parameter_names = local.ssm_parameter_names
+      })
+    },
+    var.key_values == "hash" ? { ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER = local.key_hash_parameter_name } : {},
+  )
+  readable_parameter_arns = compact([local.webhook_parameter_arn, var.key_values == "hash" ? local.key_hash_parameter_arn : ""])
+  # Lambda rejects environments over 4 KB (keys and values together).
+  lambda_environment_size = sum([for k, v in local.lambda_environment : length(k) + length(v)])
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  #checkov:skip=CKV_AWS_338:Operational logs of the function (decision counts, delivery errors), no audit record; retention is lambda_log_retention_in_days.
+  name              = local.lambda_log_group_name
+  retention_in_days = var.lambda_log_retention_in_days
+  kms_key_id        = local.kms_key_arn
+  tags              = local.tags
+}
+
+# ------------------------------------------------------------------------------------------------ IAM
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name               = local.lambda_role_name
+  description        = "dynamodb-access-alerts function ${local.function_name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda.arn}:log-stream:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.readable_parameter_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadOwnParameters"
+      effect    = "Allow"
+      actions   = ["ssm:GetParameter"]
+      resources = local.readable_parameter_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.own_key_parameter_arns) > 0 ? [1] : []
+    content {
+      sid       = "DecryptOwnParameters"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [local.kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = local.own_key_parameter_arns
+      }
+    }
+  }
+
+  dynamic "statement" {
+    # A webhook parameter the user manages, encrypted with the user's own key.
+    for_each = !local.webhook_url_given && var.slack_webhook_url_ssm_parameter_kms_key_arn != null ? [1] : []
+    content {
+      sid       = "DecryptUserWebhookParameter"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [var.slack_webhook_url_ssm_parameter_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = [local.webhook_parameter_arn]
+      }
+    }
+  }
+
+  statement {
+    sid       = "SendFailedInvocationsToQueue"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this.arn]
+  }
+
+  statement {
+    sid       = "EncryptFailedInvocations"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sqs:arn"
+      values   = [aws_sqs_queue.this.arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "${var.name}-least-privilege"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+# ------------------------------------------------------------------------------------------- function
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the on-failure destination (aws_lambda_function_event_invoke_config), which supersedes a DLQ.
+  #checkov:skip=CKV_AWS_117:It must reach the webhook on the internet; a VPC would need a NAT gateway for no gain.
+  #checkov:skip=CKV_AWS_173:The environment holds no secret (table ARNs, allow-list patterns, parameter names); secrets are SSM SecureStrings.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile outside this module; the zip is built deterministically and checked in CI.
+  #checkov:skip=CKV_AWS_50:X-Ray tracing adds cost and permissions for a single-step function; decision counts are logged per invocation.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is the lambda_reserved_concurrency variable (default: account pool).
+  function_name                  = local.function_name
+  description                    = "dynamodb-access-alerts ${var.name}: alerts on unexpected access to ${length(var.table_names)} DynamoDB table(s)"
+  role                           = aws_iam_role.lambda.arn
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  handler                        = "access_alerts.handler.lambda_handler"
+  filename                       = local.lambda_zip
+  source_code_hash               = filebase64sha256(local.lambda_zip)
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  tags                           = local.tags
+
+  environment {
+    variables = local.lambda_environment
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.lambda.name
+  }
+
+  lifecycle {
+    # logging_config is fixed by this module (JSON; the log group is named after the function, and renaming
+    # the function replaces it), so Terraform has nothing to update there after creation. Ignoring it keeps
+    # plans empty on emulators that do not store LoggingConfig (moto 5.2.5 returns none). An out-of-band
+    # change to it is an UpdateFunctionConfiguration call, which the tamper alert reports.
+    ignore_changes = [logging_config]
+
+    precondition {
+      condition     = local.webhook_url_given != local.webhook_parameter_given
+      error_message = "Set exactly one of slack_webhook_url (the module stores it in SSM) and slack_webhook_url_ssm_parameter_name (a SecureString parameter you manage); ${local.webhook_url_given ? "both are set" : "neither is set"}."
+    }
+    precondition {
+      condition     = local.lambda_environment_size <= 4096
+      error_message = "The function's environment would be ${local.lambda_environment_size} bytes; Lambda allows 4096. Shorten allowed_role_arns / allowed_management_role_arns (wildcards such as role/team-* cover many roles) or watch fewer tables per deployment."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.lambda]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.lambda_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.lambda_maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.this.arn
+    }
+  }
+}
+
+# --------------------------------------------------------------------------------------- subscription
+
+resource "aws_lambda_permission" "this" {
+  statement_id   = "AllowTrailLogGroupSubscription"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "logs.amazonaws.com"
+  source_arn     = "${aws_cloudwatch_log_group.trail.arn}:*"
+  source_account = local.account_id
+}
+
+resource "aws_cloudwatch_log_subscription_filter" "this" {
+  name            = "${var.name}-access-alerts"
+  log_group_name  = aws_cloudwatch_log_group.trail.name
+  filter_pattern  = local.subscription_filter_pattern
+  destination_arn = aws_lambda_function.this.arn
+
+  lifecycle {
+    precondition {
+      condition     = length(local.subscription_filter_pattern) <= 1024
+      error_message = "The subscription filter pattern is ${length(local.subscription_filter_pattern)} characters; CloudWatch Logs allows 1024."
+    }
+  }
+
+  # CloudWatch Logs test-invokes the function when the filter is created: the permission must exist.
+  depends_on = [aws_lambda_permission.this]
+}

@@ -1,0 +1,14 @@
+# dynamodb-access-alerts: alert (Slack webhook) when anyone other than allowed roles reads or changes items
+# in watched DynamoDB tables, or tampers with the alerting itself.
+#
+# The module is split by concern:
+#   locals.tf  names, table ARNs, the trail selectors, source-level exclusions, the subscription pattern
+#   trail.tf   CloudTrail trail + its log group + the role CloudTrail writes that log group with
+#   bucket.tf  the hardened S3 bucket every trail needs
+#   kms.tf     the customer-managed key and its policy (unless var.kms_key_arn is given)
+#   lambda.tf  the function, its role, log group, async invoke config and the subscription filter
+#   queue.tf   the on-failure queue and the two alarms
+#   ssm.tf     the webhook URL and the key-hash secret as SecureString parameters
+#
+# Data flow and the three filtering layers (trail selectors, subscription pattern, Lambda): docs/design.md
+# and ../shared/design.md; usage notes and provider support: docs/terraform.md.

@@ -1,0 +1,107 @@
+# Outputs of the module. tools/tfdocs.py renders the README table from this file: keep one
+# `description = "..."` line per output.
+
+output "trail_arn" {
+  description = "ARN of the CloudTrail trail."
+  value       = aws_cloudtrail.this.arn
+}
+
+output "trail_name" {
+  description = "Name of the CloudTrail trail."
+  value       = aws_cloudtrail.this.name
+}
+
+output "trail_bucket_name" {
+  description = "Name of the S3 bucket holding the trail's log files."
+  value       = aws_s3_bucket.this.id
+}
+
+output "log_group_name" {
+  description = "Name of the CloudWatch Logs log group the trail writes to (the one the subscription filter reads)."
+  value       = aws_cloudwatch_log_group.trail.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the trail's log group."
+  value       = aws_cloudwatch_log_group.trail.arn
+}
+
+output "lambda_function_name" {
+  description = "Name of the alerting Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the alerting Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role (to grant it your own webhook parameter's key, for example)."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "lambda_log_group_name" {
+  description = "Name of the function's own log group (decision counts, delivery errors)."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue that keeps payloads whose alerts could not be delivered (on-failure destination)."
+  value       = aws_sqs_queue.this.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the on-failure queue, for `python -m access_alerts redrive`."
+  value       = aws_sqs_queue.this.url
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the trail logs, log groups, queue and parameters (created by the module unless kms_key_arn was given)."
+  value       = local.kms_key_arn
+}
+
+output "webhook_ssm_parameter_name" {
+  description = "Name of the SecureString parameter the function reads the webhook URL from."
+  value       = local.webhook_parameter_name
+}
+
+output "key_hash_ssm_parameter_name" {
+  description = "Name of the SecureString parameter with the HMAC secret for key_values = \"hash\" (null otherwise)."
+  value       = var.key_values == "hash" ? local.key_hash_parameter_name : null
+}
+
+output "monitored_table_arns" {
+  description = "ARNs of the watched tables, exactly as they appear in the trail's resources.ARN selector."
+  value       = local.table_arns
+}
+
+output "selector_exclusion_prefixes" {
+  description = "userIdentity.arn prefixes left out of the trail (allowed roles excluded at source: not logged, not billed, not in S3)."
+  value       = local.exclusion_prefixes
+}
+
+output "allowed_patterns_decided_by_lambda" {
+  description = "allowed_role_arns entries that are not excluded at the trail (paths, wildcards, users, services, or exclusion switched off): logged and billed, then allowed by the Lambda."
+  value       = local.not_excluded_patterns
+}
+
+output "advanced_event_selectors" {
+  description = "The trail's advanced event selectors as planned (name and field selectors)."
+  value       = local.advanced_event_selectors
+}
+
+output "selector_value_count" {
+  description = "Number of values in the trail's selectors, out of CloudTrail's limit of 500 per trail."
+  value       = local.selector_value_count
+}
+
+output "subscription_filter_pattern" {
+  description = "The CloudWatch Logs filter pattern that decides which log events wake the function (empty: all)."
+  value       = local.subscription_filter_pattern
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms on undelivered alerts and on function errors."
+  value       = [aws_cloudwatch_metric_alarm.queue.alarm_name, aws_cloudwatch_metric_alarm.errors.alarm_name]
+}

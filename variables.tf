@@ -1,0 +1,388 @@
+# Inputs of the module. tools/tfdocs.py renders the README table from this file: keep one
+# `description = "..."` line per variable (the table shows it verbatim).
+#
+# Allow-list patterns (allowed_role_arns, allowed_management_role_arns) use the syntax of the contract the
+# Lambda implements (lambda_src/access_alerts/policy.py): IAM-style ARNs with `*` wildcards or an AWS
+# service principal name. The regular expressions below accept exactly the shapes the Lambda accepts, so a
+# typo fails at plan time instead of silently allowing nothing.
+
+# ----------------------------------------------------------------------------------------- identity
+
+variable "name" {
+  description = "Name of this deployment: used for the trail, function, queue, log groups, roles and parameters, and shown in every alert. 3-32 lowercase letters, digits and hyphens."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "The name must be 3-32 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit (it becomes part of an S3 bucket name)."
+  }
+}
+
+variable "table_names" {
+  description = "Names of the DynamoDB tables to watch, in the provider's account and Region. Each becomes one resources.ARN value of the trail's data-event selector."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.table_names) > 0
+    error_message = "List at least one DynamoDB table name in table_names."
+  }
+
+  validation {
+    condition     = alltrue([for t in var.table_names : can(regex("^[A-Za-z0-9_.-]{3,255}$", t))])
+    error_message = "Every entry of table_names must be a DynamoDB table name (3-255 characters: letters, digits, '_', '-', '.'), not an ARN."
+  }
+
+  validation {
+    condition     = length(distinct(var.table_names)) == length(var.table_names)
+    error_message = "table_names lists a table more than once."
+  }
+
+  validation {
+    condition     = length(var.table_names) <= 490
+    error_message = "CloudTrail allows 500 selector values per trail; with the fixed conditions that leaves room for at most 490 tables in one deployment. Split the tables over several deployments."
+  }
+}
+
+# ---------------------------------------------------------------------------------------- allow-lists
+
+variable "allowed_role_arns" {
+  description = "Allow-list for data events (reads and writes of items): IAM-style ARN patterns with `*` wildcards (role, user, root, assumed-role, federated-user) or AWS service principal names. A role ARN matches its sessions with or without its path."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition = alltrue([for p in var.allowed_role_arns : (
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):(role|user)/[A-Za-z0-9+=,.@_*/-]*[A-Za-z0-9+=,.@_*-]$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):root$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):assumed-role/[A-Za-z0-9+=,.@_*-]+/[A-Za-z0-9+=,.@_*-]+$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):federated-user/[A-Za-z0-9+=,.@_*-]+$", p)) ||
+      can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)*\\.amazonaws\\.com$", p))
+    )])
+    error_message = "Every allowed_role_arns entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com."
+  }
+
+  validation {
+    condition     = length(distinct(var.allowed_role_arns)) == length(var.allowed_role_arns)
+    error_message = "allowed_role_arns lists a pattern more than once."
+  }
+}
+
+variable "allowed_management_role_arns" {
+  description = "Allow-list for tamper and table control-plane events (changes to this pipeline or to the watched tables), same syntax as allowed_role_arns. Empty: every such change alerts. Typically the role your deployments run as."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition = alltrue([for p in var.allowed_management_role_arns : (
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):(role|user)/[A-Za-z0-9+=,.@_*/-]*[A-Za-z0-9+=,.@_*-]$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):root$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):assumed-role/[A-Za-z0-9+=,.@_*-]+/[A-Za-z0-9+=,.@_*-]+$", p)) ||
+      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):federated-user/[A-Za-z0-9+=,.@_*-]+$", p)) ||
+      can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)*\\.amazonaws\\.com$", p))
+    )])
+    error_message = "Every allowed_management_role_arns entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as cloudformation.amazonaws.com."
+  }
+}
+
+variable "exclude_allowed_roles_at_source" {
+  description = "Leave sessions of allowed roles out of the trail itself (userIdentity.arn not_starts_with) when the entry can be expressed exactly: arn:PARTITION:iam::ACCOUNT:role/NAME or role/NAMEPREFIX* with a 12-digit account and no path. Saves data-event and log-ingestion cost; those calls are then not in the trail's S3 logs either."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ------------------------------------------------------------------------------------- what is logged
+
+variable "track_reads" {
+  description = "Also log and alert on reads (GetItem, Query, Scan, ...). Off: only writes are logged (readOnly = false), which cuts data-event cost roughly by the read share of the traffic."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "watch_pipeline" {
+  description = "Alert when anyone not in allowed_management_role_arns changes or stops this pipeline (trail, log groups, subscription, function, queue, key, parameters, bucket). Adds write management events to the trail."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "watch_table_management" {
+  description = "Alert on control-plane changes to the watched tables (DeleteTable, UpdateTable, restores, TTL, backups, exports, resource policies, tags) by anyone not in allowed_management_role_arns. Adds write management events to the trail."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "narrow_subscription_filter" {
+  description = "Subscription filter lets through only DynamoDB events and, when watching, write management events of the services the pipeline is built from (see docs/terraform.md). Off: every log event wakes the Lambda, which then ignores what does not concern it."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ------------------------------------------------------------------------------------------ delivery
+
+variable "slack_webhook_url" {
+  description = "Slack incoming webhook URL. Stored by the module in an SSM SecureString parameter encrypted with the module's key; never put into the Lambda environment. Set this or slack_webhook_url_ssm_parameter_name, not both."
+  type        = string
+  default     = null
+  nullable    = true
+  sensitive   = true
+
+  validation {
+    condition     = var.slack_webhook_url == null || can(regex("^(https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$", var.slack_webhook_url))
+    error_message = "slack_webhook_url must be an https:// URL without spaces (plain http:// is accepted only for 127.0.0.1/localhost, for local tests). The value is not shown here because it is sensitive."
+  }
+}
+
+variable "slack_webhook_url_ssm_parameter_name" {
+  description = "Name of an SSM SecureString parameter you manage that holds the webhook URL (e.g. /platform/prod/slack-webhook). Set this or slack_webhook_url, not both."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.slack_webhook_url_ssm_parameter_name == null || can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.slack_webhook_url_ssm_parameter_name))
+    error_message = "slack_webhook_url_ssm_parameter_name must be an SSM parameter name such as /platform/prod/slack-webhook (letters, digits, '_', '.', '-', separated by '/'), not an ARN."
+  }
+}
+
+variable "slack_webhook_url_ssm_parameter_kms_key_arn" {
+  description = "ARN of the customer-managed KMS key that encrypts the parameter named by slack_webhook_url_ssm_parameter_name, so the function may decrypt it. Null: the parameter uses the AWS managed key aws/ssm."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.slack_webhook_url_ssm_parameter_kms_key_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.slack_webhook_url_ssm_parameter_kms_key_arn))
+    error_message = "slack_webhook_url_ssm_parameter_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
+  }
+}
+
+variable "key_values" {
+  description = "How primary-key values appear in alerts: show (as logged), hash (keyed HMAC with a per-deployment secret the module keeps in SSM, so the same item is recognisable without revealing it) or hide (attribute names only)."
+  type        = string
+  default     = "show"
+  nullable    = false
+
+  validation {
+    condition     = contains(["show", "hash", "hide"], var.key_values)
+    error_message = "key_values must be one of show, hash, hide."
+  }
+}
+
+# ------------------------------------------------------------------------------ storage and retention
+
+variable "log_retention_in_days" {
+  description = "Retention of the CloudWatch Logs log group the trail writes to. One of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  type        = number
+  default     = 90
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (0, never expire, is not accepted: logs hold personal data)."
+  }
+}
+
+variable "lambda_log_retention_in_days" {
+  description = "Retention of the function's own log group (decision counts, delivery errors). Same accepted values as log_retention_in_days."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.lambda_log_retention_in_days)
+    error_message = "lambda_log_retention_in_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "trail_bucket_name" {
+  description = "Name of the S3 bucket the module creates for the trail's log files. Null: NAME-trail-ACCOUNT-REGION."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.trail_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.trail_bucket_name))
+    error_message = "trail_bucket_name must be a valid S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "trail_log_expiration_days" {
+  description = "Days after which the trail's log files (and, after the same number of days, their noncurrent versions) are deleted from the bucket."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = var.trail_log_expiration_days >= 1 && floor(var.trail_log_expiration_days) == var.trail_log_expiration_days
+    error_message = "trail_log_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow `terraform destroy` to delete the trail bucket with its log files in it. Leave false in production."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+# ----------------------------------------------------------------------------------------- encryption
+
+variable "kms_key_arn" {
+  description = "ARN of your own KMS key for the trail, bucket, both log groups, queue and parameters. Null: the module creates one key with rotation and a key policy scoped to these services (see docs/terraform.md for what your key policy must grant)."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); aliases are not accepted because key policies and IAM conditions need the key ARN."
+  }
+}
+
+variable "kms_key_deletion_window_in_days" {
+  description = "Waiting period before the module's KMS key is deleted after destroy (7-30 days). Ignored when kms_key_arn is set."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30
+    error_message = "kms_key_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+# --------------------------------------------------------------------------------------------- lambda
+
+variable "lambda_runtime" {
+  description = "Python runtime of the function: python3.12 or python3.13 (the code uses the standard library and the runtime's boto3 only)."
+  type        = string
+  default     = "python3.12"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the function: arm64 (cheaper per GB-second) or x86_64. The package is pure Python, so both work."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of the function in MB (128-10240). CPU grows with memory; 256 handles payloads of thousands of records."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size
+    error_message = "lambda_memory_size must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of the function in seconds (10-900). It bounds how long webhook retries (429 with Retry-After, 5xx) may take within one invocation."
+  type        = number
+  default     = 120
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_timeout >= 10 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
+    error_message = "lambda_timeout must be a whole number of seconds between 10 and 900."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of the function. Null: none reserved (uses the account pool). A small number (e.g. 2) also caps the rate of webhook calls; 0 would stop the function and is not accepted."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency, false)
+    error_message = "lambda_reserved_concurrency must be null or a whole number of at least 1 (0 would disable the function: no alerts)."
+  }
+}
+
+variable "lambda_maximum_retry_attempts" {
+  description = "How often Lambda retries a failed asynchronous invocation (0-2) before the payload goes to the on-failure queue."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 2], var.lambda_maximum_retry_attempts)
+    error_message = "lambda_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "lambda_maximum_event_age_in_seconds" {
+  description = "How long Lambda keeps retrying an asynchronous event (60-21600 s) before it goes to the on-failure queue."
+  type        = number
+  default     = 21600
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_maximum_event_age_in_seconds >= 60 && var.lambda_maximum_event_age_in_seconds <= 21600 && floor(var.lambda_maximum_event_age_in_seconds) == var.lambda_maximum_event_age_in_seconds
+    error_message = "lambda_maximum_event_age_in_seconds must be a whole number between 60 and 21600."
+  }
+}
+
+# ---------------------------------------------------------------------------------------- monitoring
+
+variable "alarm_actions" {
+  description = "SNS topic ARNs notified when the on-failure queue holds undelivered alerts or the function reports errors (also on return to OK). Empty: the alarms exist but notify nobody."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.alarm_actions : can(regex("^arn:(aws|aws-cn|aws-us-gov):sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", a))])
+    error_message = "Every alarm_actions entry must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)."
+  }
+}
+
+variable "alarm_settings" {
+  description = "Fine-tuning of the two alarms: period in seconds, evaluation periods, and whether missing data counts as OK."
+  type = object({
+    period_seconds                = optional(number, 300)
+    evaluation_periods            = optional(number, 1)
+    treat_missing_data_as_healthy = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains([60, 300, 900, 3600], var.alarm_settings.period_seconds) && var.alarm_settings.evaluation_periods >= 1 && var.alarm_settings.evaluation_periods <= 24
+    error_message = "alarm_settings.period_seconds must be 60, 300, 900 or 3600 and alarm_settings.evaluation_periods between 1 and 24."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource the module creates (merged with a `Module = dynamodb-access-alerts` tag)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "Tag keys must be 1-128 characters and not start with aws:, tag values at most 256 characters."
+  }
+}
