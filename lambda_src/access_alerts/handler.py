@@ -23,16 +23,18 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .config import Config, ConfigError, load_config
 from .decode import PayloadError, decode_subscription
-from .deliver import PostFn, WebhookClient
 from .logs import configure_logging
 from .metrics import emit_summary
 from .model import Decision
 from .pipeline import DeliveryError, RunSummary, deliver_decisions
 from .policy import PatternError, Policy
+
+if TYPE_CHECKING:
+    from .deliver import PostFn
 
 log = logging.getLogger("access_alerts.handler")
 
@@ -71,6 +73,8 @@ class State:
         # One client per execution environment, so pacing holds across warm invocations.
         with self.lock:
             if self.post is None:
+                from .deliver import WebhookClient  # only once there is something to send
+
                 self.post = WebhookClient(self.config.delivery.webhook_url())
             return self.post
 

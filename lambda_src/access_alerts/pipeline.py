@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import DeliverySettings
-from .deliver import PostFn, PostResult, WebhookClient
 from .grouping import AlertGroup, count_decisions, group_alerts
-from .keys import KeyFormatter
 from .model import Decision
-from .slack import esc, format_group
+
+if TYPE_CHECKING:
+    from .config import DeliverySettings
+    from .deliver import PostFn
+
+# deliver (urllib.request alone is ~17 ms), slack and keys are imported only when there is an alert to
+# send: most invocations have none, and a cold start should not pay for them (make bench).
 
 log = logging.getLogger("access_alerts.pipeline")
 
@@ -58,6 +61,8 @@ class DeliveryError(RuntimeError):
 
 
 def _fallback_payload(group: AlertGroup, name: str) -> dict[str, Any]:
+    from .slack import esc
+
     ids = ", ".join(group.event_ids[:10])
     text = (
         f"[{name}] {group.alert_kind} alert: {group.count} record(s); the full message could not be "
@@ -83,6 +88,10 @@ def deliver_decisions(
     sent = failed = failed_records = 0
     failures: list[str] = []
     if groups:
+        from .deliver import PostResult, WebhookClient
+        from .keys import KeyFormatter
+        from .slack import format_group
+
         if post is None:
             post = WebhookClient(settings.webhook_url())
         keys = KeyFormatter(settings.key_values, settings.key_hash_secret())

@@ -18,7 +18,7 @@ from test_pipeline_factories import (
     user_principal,
 )
 
-from access_alerts import pipeline
+from access_alerts import deliver, slack
 from access_alerts.config import DeliverySettings
 from access_alerts.deliver import PostResult
 from access_alerts.metrics import METRICS, NAMESPACE, emf_document, emit_summary
@@ -109,7 +109,7 @@ def test_formatting_failure_still_sends_a_minimal_message(monkeypatch: pytest.Mo
     def broken(*args: object) -> dict[str, Any]:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(pipeline, "format_group", broken)
+    monkeypatch.setattr(slack, "format_group", broken)
     post = FakePost()
     summary = deliver_decisions(storm(2), SETTINGS, post=post)
     assert summary.messages_sent == 1
@@ -136,7 +136,7 @@ def test_default_post_uses_webhook_client(monkeypatch: pytest.MonkeyPatch) -> No
         def __call__(self, payload: Mapping[str, Any], deadline: float | None) -> PostResult:
             return PostResult(True, 200, 1)
 
-    monkeypatch.setattr(pipeline, "WebhookClient", Client)
+    monkeypatch.setattr(deliver, "WebhookClient", Client)
     assert deliver_decisions(storm(1), SETTINGS).messages_sent == 1
     assert seen == ["https://example.com/hook"]
 
