@@ -1,0 +1,34 @@
+Feature: The trail selects only DynamoDB table data events (and write management events)
+  Data events are billed per event: the trail must select DynamoDB data events of the listed tables only,
+  by exact table ARN, and management events only when they are writes (tamper and control-plane alerts).
+
+  Scenario: Trails use advanced event selectors
+    Given I have aws_cloudtrail defined
+    Then it must contain advanced_event_selector
+
+  Scenario: Trails have no basic event selectors
+    Given I have aws_cloudtrail defined
+    Then it must not contain event_selector
+
+  Scenario: Selectors use only the fields this product needs
+    Given I have aws_cloudtrail defined
+    Then it must contain advanced_event_selector
+    And it must contain field_selector
+    And it must contain field
+    And its value must match the "^(eventCategory|resources\.type|resources\.ARN|readOnly|userIdentity\.arn)$" regex
+
+  Scenario: Selected values are DynamoDB tables, given by exact ARN, and writes
+    Given I have aws_cloudtrail defined
+    Then it must contain advanced_event_selector
+    And it must contain field_selector
+    And it must contain equals
+    And all of its values must match the "^(Data|Management|AWS::DynamoDB::Table|false|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255})$" regex
+
+  Scenario: No selector widens by prefix or suffix
+    Given I have aws_cloudtrail defined
+    Then it must contain advanced_event_selector
+    And it must contain field_selector
+    And it must not contain starts_with
+    And it must not contain ends_with
+    And it must not contain not_equals
+    And it must not contain not_ends_with

@@ -1,0 +1,237 @@
+"""Read the applied module back from the emulator with boto3: what the variables asked for is what exists."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.deployment import Deployment
+from tools.sandbox import ACCOUNT, REGION, WEBHOOK_PARAMETER
+
+pytestmark = pytest.mark.e2e
+
+# Module defaults for variables the example may leave out.
+DEFAULTS: dict[str, Any] = {
+    "track_reads": True,
+    "exclude_allowed_roles_at_source": True,
+    "watch_pipeline": True,
+    "watch_table_management": True,
+    "key_values": "hash",
+    "log_retention_in_days": 90,
+    "lambda_runtime": "python3.12",
+    "allowed_role_arns": [],
+    "allowed_management_role_arns": [],
+    "lambda_maximum_retry_attempts": 2,
+    "lambda_maximum_event_age_in_seconds": 21600,
+}
+
+
+def var(d: Deployment, name: str) -> Any:
+    value = d.variables.get(name)
+    return DEFAULTS[name] if value is None else value
+
+
+def expected_exclusion_prefixes(patterns: list[str]) -> list[str]:
+    """The contract's rule, written independently of the module: only exact role ARNs (12-digit account,
+    no path, no wildcard but an optional trailing one) become `userIdentity.arn` prefixes."""
+    prefixes = set()
+    for p in patterns:
+        m = re.fullmatch(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/([A-Za-z0-9+=,.@_-]*)(\*?)", p)
+        if m and (m.group(3) or m.group(4)):
+            partition, account, name, star = m.groups()
+            prefixes.add(f"arn:{partition}:sts::{account}:assumed-role/{name}" + ("" if star else "/"))
+    return sorted(prefixes)
+
+
+def fields(selector: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["Field"]: f for f in selector["FieldSelectors"]}
+
+
+def test_example_watches_tables_and_allows_roles(deployment: Deployment) -> None:
+    """Guard: the scenario below needs tables, an exact allowed role and a management allow-list."""
+    assert var(deployment, "table_names"), "prod.tfvars should list tables"
+    assert expected_exclusion_prefixes(var(deployment, "allowed_role_arns")), "prod.tfvars: no exact role"
+    assert var(deployment, "allowed_management_role_arns"), "prod.tfvars: no management role"
+
+
+def test_trail_logs_to_the_log_group_with_validation_and_kms(deployment: Deployment) -> None:
+    trail = deployment.client("cloudtrail").get_trail(Name=deployment.outputs["trail_arn"])["Trail"]
+    assert trail["TrailARN"] == deployment.outputs["trail_arn"]
+    assert trail["S3BucketName"] == deployment.outputs["trail_bucket_name"]
+    assert trail["LogFileValidationEnabled"] is True
+    assert trail["CloudWatchLogsLogGroupArn"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{deployment.log_group}:*"
+    )
+    assert trail.get("KmsKeyId", "").startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
+
+
+def test_advanced_selectors_select_exactly_the_listed_tables(deployment: Deployment) -> None:
+    selectors = deployment.client("cloudtrail").get_event_selectors(
+        TrailName=deployment.outputs["trail_arn"]
+    )["AdvancedEventSelectors"]
+    by_category: dict[str, list[dict[str, dict[str, Any]]]] = {}
+    for s in selectors:
+        f = fields(s)
+        by_category.setdefault(f["eventCategory"]["Equals"][0], []).append(f)
+    assert set(by_category) == {"Data", "Management"}
+    (data,) = by_category["Data"]
+    assert data["resources.type"]["Equals"] == ["AWS::DynamoDB::Table"]
+    tables = var(deployment, "table_names")
+    expected_arns = sorted(f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{t}" for t in tables)
+    assert sorted(data["resources.ARN"]["Equals"]) == expected_arns
+    assert set(data["resources.ARN"]) == {"Field", "Equals"}, "no prefixes or wildcards on table ARNs"
+    if var(deployment, "track_reads"):
+        assert "readOnly" not in data
+    else:
+        assert data["readOnly"]["Equals"] == ["false"]
+    prefixes = expected_exclusion_prefixes(var(deployment, "allowed_role_arns"))
+    if var(deployment, "exclude_allowed_roles_at_source") and prefixes:
+        assert sorted(data["userIdentity.arn"]["NotStartsWith"]) == prefixes
+    else:
+        assert "userIdentity.arn" not in data
+    assert set(data) <= {"eventCategory", "resources.type", "resources.ARN", "readOnly", "userIdentity.arn"}
+    (management,) = by_category["Management"]
+    assert management["readOnly"]["Equals"] == ["false"], "management events: writes only"
+    assert set(management) == {"eventCategory", "readOnly"}
+
+
+def test_log_group_retention_and_kms(deployment: Deployment) -> None:
+    groups = deployment.client("logs").describe_log_groups(logGroupNamePrefix=deployment.log_group)[
+        "logGroups"
+    ]
+    (group,) = [g for g in groups if g["logGroupName"] == deployment.log_group]
+    assert group["retentionInDays"] == var(deployment, "log_retention_in_days")
+    assert group.get("kmsKeyId", "").startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
+    function_group = f"/aws/lambda/{deployment.function['FunctionName']}"
+    (lambda_group,) = deployment.client("logs").describe_log_groups(logGroupNamePrefix=function_group)[
+        "logGroups"
+    ]
+    assert lambda_group.get("retentionInDays"), "the function's own log group needs a retention too"
+    assert lambda_group.get("kmsKeyId")
+
+
+def test_subscription_filter_targets_the_function_with_permission(deployment: Deployment) -> None:
+    (sub,) = deployment.client("logs").describe_subscription_filters(logGroupName=deployment.log_group)[
+        "subscriptionFilters"
+    ]
+    assert sub["destinationArn"] == deployment.function["FunctionArn"]
+    assert 'eventSource = "dynamodb.amazonaws.com"' in sub["filterPattern"]
+    policy = json.loads(
+        deployment.client("lambda").get_policy(FunctionName=deployment.function["FunctionName"])["Policy"]
+    )
+    (statement,) = [
+        s
+        for s in policy["Statement"]
+        if s["Principal"] in ({"Service": "logs.amazonaws.com"}, "logs.amazonaws.com")
+    ]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    source_arn = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert source_arn == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{deployment.log_group}:*"
+
+
+def test_function_configuration_and_environment(deployment: Deployment) -> None:
+    fn = deployment.function
+    assert fn["Runtime"] == var(deployment, "lambda_runtime")
+    assert fn["Handler"] == "access_alerts.handler.lambda_handler"
+    env = fn["Environment"]["Variables"]
+    assert env["ACCESS_ALERTS_NAME"] == deployment.variables.get("name", fn["FunctionName"])
+    listed = json.loads(env["ACCESS_ALERTS_TABLES"])
+    assert {t.rsplit("/", 1)[-1] for t in listed} == set(var(deployment, "table_names"))
+    assert json.loads(env["ACCESS_ALERTS_ALLOWED"]) == var(deployment, "allowed_role_arns")
+    assert json.loads(env["ACCESS_ALERTS_ALLOWED_MANAGEMENT"]) == var(
+        deployment, "allowed_management_role_arns"
+    )
+    assert env["ACCESS_ALERTS_WATCH_PIPELINE"] == str(var(deployment, "watch_pipeline")).lower()
+    assert (
+        env["ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT"] == str(var(deployment, "watch_table_management")).lower()
+    )
+    assert env["ACCESS_ALERTS_KEY_VALUES"] == var(deployment, "key_values")
+    assert env["ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER"] == WEBHOOK_PARAMETER
+    pipeline = json.loads(env["ACCESS_ALERTS_PIPELINE"])
+    assert pipeline["trail_arn"] == deployment.outputs["trail_arn"]
+    assert pipeline["function_name"] == fn["FunctionName"]
+    assert deployment.log_group in pipeline["log_group_names"]
+    # The webhook never travels in the environment.
+    assert "ACCESS_ALERTS_WEBHOOK_URL" not in env
+    for value in env.values():
+        assert deployment.receiver.url not in value
+        assert "hooks.slack.com" not in value and not value.startswith("https://hooks")
+    assert sum(len(k) + len(v) for k, v in env.items()) < 4096
+
+
+def test_async_invoke_config_sends_failures_to_the_encrypted_queue(deployment: Deployment) -> None:
+    cfg = deployment.client("lambda").get_function_event_invoke_config(
+        FunctionName=deployment.function["FunctionName"]
+    )
+    assert cfg["MaximumRetryAttempts"] == var(deployment, "lambda_maximum_retry_attempts")
+    assert cfg["MaximumEventAgeInSeconds"] == var(deployment, "lambda_maximum_event_age_in_seconds")
+    queue_arn = deployment.outputs["dead_letter_queue_arn"]
+    assert cfg["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    attrs = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attrs["QueueArn"] == queue_arn
+    assert attrs.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
+
+
+def test_alarms_watch_the_queue_and_function_errors(deployment: Deployment) -> None:
+    alarms = deployment.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    queue_name = deployment.outputs["dead_letter_queue_arn"].rsplit(":", 1)[-1]
+    fn_name = deployment.function["FunctionName"]
+
+    def watching(namespace: str, metric: str, dimension: str, value: str) -> list[dict[str, Any]]:
+        return [
+            a
+            for a in alarms
+            if a["Namespace"] == namespace
+            and a["MetricName"] == metric
+            and {"Name": dimension, "Value": value} in a["Dimensions"]
+        ]
+
+    assert watching("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue_name)
+    assert watching("AWS/Lambda", "Errors", "FunctionName", fn_name)
+
+
+def test_function_role_has_no_wildcard_actions(deployment: Deployment) -> None:
+    iam = deployment.client("iam")
+    role_name = deployment.function["Role"].rsplit("/", 1)[-1]
+    documents: list[Any] = []
+    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        documents.append(iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"])
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        if attached["PolicyArn"].startswith("arn:aws:iam::aws:"):
+            pytest.fail(f"AWS managed policy {attached['PolicyArn']} attached: not least privilege")
+        version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+        documents.append(
+            iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"][
+                "Document"
+            ]
+        )
+    assert documents, "the function role has no policy at all"
+    for doc in documents:
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        for s in statements:
+            actions = s.get("Action", [])
+            for action in [actions] if isinstance(actions, str) else actions:
+                assert action != "*" and not action.endswith(":*"), f"wildcard action {action!r} in {s}"
+            if s.get("Effect") == "Allow" and s.get("Resource") in ("*", ["*"]):
+                # Only actions that have no resource-level permissions may use "*".
+                allowed_star = {
+                    "cloudwatch:PutMetricData",
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                }
+                acts = [actions] if isinstance(actions, str) else actions
+                assert set(acts) <= allowed_star, f"Resource * for {acts}"
+
+
+def test_kms_key_rotates(deployment: Deployment) -> None:
+    key_arn = deployment.function.get("KMSKeyArn") or json.loads(
+        deployment.function["Environment"]["Variables"]["ACCESS_ALERTS_PIPELINE"]
+    ).get("kms_key_arn")
+    assert key_arn, "the module's KMS key should be known to the function"
+    assert deployment.client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True

@@ -1,0 +1,59 @@
+"""Last in the session: a second plan shows no changes (and is saved for terraform-compliance), then
+destroy leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import botocore.exceptions
+import pytest
+
+from tests.e2e.deployment import PLAN_JSON, Deployment
+from tools.sandbox import VAR_FILE
+
+pytestmark = pytest.mark.e2e
+
+
+def test_second_plan_has_no_changes_and_is_saved_for_compliance(deployment: Deployment) -> None:
+    ws = deployment.workspace
+    plan = ws.run(
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        f"-var-file={VAR_FILE}",
+        "-out=steady.tfplan",
+        check=False,
+    )
+    detail = plan.stdout[-4000:] + plan.stderr[-2000:]
+    assert plan.returncode == 0, f"expected no changes after apply (exit 0), got {plan.returncode}:\n{detail}"
+    # Every value is known after apply, so the policy pack can check IAM documents, ARNs and keys.
+    PLAN_JSON.parent.mkdir(parents=True, exist_ok=True)
+    PLAN_JSON.write_text(ws.run("show", "-json", "steady.tfplan").stdout)
+    assert deployment.receiver.url not in plan.stdout + PLAN_JSON.read_text()
+
+
+def _gone(call: Callable[..., object], *args: object, **kwargs: object) -> bool:
+    try:
+        call(*args, **kwargs)
+    except botocore.exceptions.ClientError:
+        return True
+    return False
+
+
+def test_destroy_leaves_nothing(deployment: Deployment) -> None:
+    ws = deployment.workspace
+    ws.run("destroy", "-input=false", "-no-color", "-auto-approve", f"-var-file={VAR_FILE}", timeout=600)
+    deployment.destroyed = True
+    assert ws.run("state", "list", check=False).stdout.strip() == ""
+    c = deployment.client
+    out = deployment.outputs
+    fn = deployment.function["FunctionName"]
+    assert _gone(c("lambda").get_function, FunctionName=fn)
+    groups = c("logs").describe_log_groups(logGroupNamePrefix=deployment.log_group)["logGroups"]
+    assert [g for g in groups if g["logGroupName"] == deployment.log_group] == []
+    assert _gone(c("sqs").get_queue_attributes, QueueUrl=out["dead_letter_queue_url"])
+    assert _gone(c("s3").head_bucket, Bucket=out["trail_bucket_name"])
+    assert _gone(c("iam").get_role, RoleName=deployment.function["Role"].rsplit("/", 1)[-1])
+    assert c("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    # moto keeps a trail deleted by ARN (the provider deletes by ARN), so the trail is checked in the state.
