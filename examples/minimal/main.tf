@@ -1,6 +1,6 @@
 # The smallest useful call: one table, one service role that may use it, and a webhook URL kept in a
 # SecureString parameter you already manage. Everything else has a safe default (reads tracked, allowed
-# role excluded at the trail, tamper and control-plane alerts on, key values hashed, a new KMS key).
+# role excluded at the trail, tamper and control-plane alerts on, key values shown, a new KMS key).
 
 provider "aws" {} # Region and credentials from the environment (AWS_REGION, AWS_PROFILE, ...)
 
