@@ -465,34 +465,8 @@ class Policy:
                 source_id=source_id,
                 event_id=event_id,
             )
-        principal = event.principal
-        if not principal.identified:
-            return _alert(
-                f"{event.access} on {', '.join(monitored[:3])} by a caller that could not be identified",
-                "data",
-                event,
-                source_id,
-                event_id,
-            )
-        allowed = self.allowed
-        path_known = role_path_known(record.get("userIdentity")) if allowed.needs_path else True
-        matched = allowed.match(principal, path_known=path_known)
-        if matched is not None:
-            return Decision(
-                kind="allowed",
-                reason=f"{principal.display} matches the allow-list",
-                event=event,
-                matched=matched,
-                source_id=source_id,
-                event_id=event_id,
-            )
-        return _alert(
-            f"{principal.display} is not on the allow-list ({event.access} on {', '.join(monitored[:3])})",
-            "data",
-            event,
-            source_id,
-            event_id,
-        )
+        subject = f"{event.access} on {', '.join(monitored[:3])}"
+        return self._judge(event, record, self.allowed, "allow-list", "data", subject, source_id, event_id)
 
     def _decide_management(
         self, event: AccessEvent, record: Mapping[str, Any], source_id: str | None, event_id: str | None
@@ -539,29 +513,47 @@ class Policy:
                 source_id=source_id,
                 event_id=event_id,
             )
+        return self._judge(
+            event,
+            record,
+            self.allowed_management,
+            "management allow-list",
+            kind,
+            f"{name} on {what}",
+            source_id,
+            event_id,
+        )
+
+    @staticmethod
+    def _judge(
+        event: AccessEvent,
+        record: Mapping[str, Any],
+        allow_list: AllowList,
+        list_name: str,
+        kind: AlertKind,
+        subject: str,
+        source_id: str | None,
+        event_id: str | None,
+    ) -> Decision:
+        """Allowed when the caller matches ``allow_list``, else an alert. An unidentified caller alerts."""
         principal = event.principal
         if not principal.identified:
             return _alert(
-                f"{name} on {what} by a caller that could not be identified", kind, event, source_id, event_id
+                f"{subject} by a caller that could not be identified", kind, event, source_id, event_id
             )
-        matched = self.allowed_management.match(
-            principal, path_known=role_path_known(record.get("userIdentity"))
-        )
+        path_known = role_path_known(record.get("userIdentity")) if allow_list.needs_path else True
+        matched = allow_list.match(principal, path_known=path_known)
         if matched is not None:
             return Decision(
                 kind="allowed",
-                reason=f"{principal.display} matches the management allow-list",
+                reason=f"{principal.display} matches the {list_name}",
                 event=event,
                 matched=matched,
                 source_id=source_id,
                 event_id=event_id,
             )
         return _alert(
-            f"{name} on {what} by {principal.display}, not on the management allow-list",
-            kind,
-            event,
-            source_id,
-            event_id,
+            f"{subject} by {principal.display}, not on the {list_name}", kind, event, source_id, event_id
         )
 
     @staticmethod
