@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "exclude_allowed_roles_at_source": True,
     "watch_pipeline": True,
     "watch_table_management": True,
-    "key_values": "hash",
+    "key_values": "show",
     "log_retention_in_days": 90,
     "lambda_runtime": "python3.12",
     "allowed_role_arns": [],
