@@ -332,6 +332,10 @@ def _alert(
     )
 
 
+def _ignored(reason: str, event: AccessEvent, source_id: str | None, event_id: str | None) -> Decision:
+    return Decision(kind="ignored", reason=reason, event=event, source_id=source_id, event_id=event_id)
+
+
 def _table_list(event: AccessEvent) -> str:
     if not event.tables:
         return "no table"
@@ -425,13 +429,7 @@ class Policy:
                 f"record is not a CloudTrail event: {exc}", "unparseable", None, source_id, event_id
             )
         if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
-            return Decision(
-                kind="ignored",
-                reason="CloudTrail Insights event",
-                event=event,
-                source_id=source_id,
-                event_id=event_id,
-            )
+            return _ignored("CloudTrail Insights event", event, source_id, event_id)
         if event.category == "data":
             return self._decide_data(event, record, source_id, event_id)
         return self._decide_management(event, record, source_id, event_id)
@@ -440,12 +438,8 @@ class Policy:
         self, event: AccessEvent, record: Mapping[str, Any], source_id: str | None, event_id: str | None
     ) -> Decision:
         if not is_dynamodb(event.event_source, event.event_name):
-            return Decision(
-                kind="ignored",
-                reason=f"not a DynamoDB event ({event.event_source or 'no source'})",
-                event=event,
-                source_id=source_id,
-                event_id=event_id,
+            return _ignored(
+                f"not a DynamoDB event ({event.event_source or 'no source'})", event, source_id, event_id
             )
         if not event.tables:
             return _alert(
@@ -458,13 +452,7 @@ class Policy:
             )
         monitored = self.monitored_tables(event)
         if not monitored:
-            return Decision(
-                kind="ignored",
-                reason=f"table not monitored ({_table_list(event)})",
-                event=event,
-                source_id=source_id,
-                event_id=event_id,
-            )
+            return _ignored(f"table not monitored ({_table_list(event)})", event, source_id, event_id)
         subject = f"{event.access} on {', '.join(monitored[:3])}"
         return self._judge(event, record, self.allowed, "allow-list", "data", subject, source_id, event_id)
 
@@ -483,36 +471,18 @@ class Policy:
                 monitored = self.monitored_tables(event)
                 if monitored:
                     if not self.settings.watch_table_management:
-                        return Decision(
-                            kind="ignored",
-                            reason="table management watching is off",
-                            event=event,
-                            source_id=source_id,
-                            event_id=event_id,
-                        )
+                        return _ignored("table management watching is off", event, source_id, event_id)
                     kind, what = "control_plane", f"monitored table {', '.join(monitored[:3])}"
         elif self._is_tamper_name(source, name):
             touched = self._pipeline.touched(source, management_targets(record))
             if touched is not None:
                 if not self.settings.watch_pipeline:
-                    return Decision(
-                        kind="ignored",
-                        reason="pipeline watching is off",
-                        event=event,
-                        source_id=source_id,
-                        event_id=event_id,
-                    )
+                    return _ignored("pipeline watching is off", event, source_id, event_id)
                 kind, what = "tamper", f"alerting pipeline resource {touched}"
                 if event.target != touched:
                     event = replace(event, target=touched)
         if kind is None:
-            return Decision(
-                kind="ignored",
-                reason="management event on a resource that is not watched",
-                event=event,
-                source_id=source_id,
-                event_id=event_id,
-            )
+            return _ignored("management event on a resource that is not watched", event, source_id, event_id)
         return self._judge(
             event,
             record,

@@ -59,18 +59,10 @@ def _from_document(doc: object, name: str, where: str) -> Iterator[tuple[str, st
             for i, rec in enumerate(records):
                 yield f"{name}:Records[{i}]", rec if isinstance(rec, Mapping | str) else json.dumps(rec)
             return
-        if "awslogs" in doc:
+        if "awslogs" in doc or "logEvents" in doc or "messageType" in doc:
+            # The subscription event as delivered, or its already decoded JSON document.
             try:
-                payload = decode_subscription(doc)
-            except PayloadError as exc:
-                raise SourceError(f"{where}{exc}") from None
-            if payload.message_type == "DATA_MESSAGE":
-                for ev in payload.log_events:
-                    yield f"{name}:{ev.id}", ev.message
-            return
-        if "logEvents" in doc or "messageType" in doc:
-            try:
-                payload = payload_from_document(doc)
+                payload = decode_subscription(doc) if "awslogs" in doc else payload_from_document(doc)
             except PayloadError as exc:
                 raise SourceError(f"{where}{exc}") from None
             if payload.message_type == "DATA_MESSAGE":
