@@ -189,3 +189,14 @@ def test_deployed_handler_exception_is_a_failed_invocation(tmp_path: Path) -> No
     run = sandbox.run_deployed_handler(code, FUNCTION, {}, {})
     assert run.returncode == 1
     assert "RuntimeError: webhook down" in run.stderr
+
+
+def test_missing_terraform_skips_locally_but_fails_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.e2e.deployment import require_or_skip
+
+    monkeypatch.delenv("E2E_REQUIRED", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no terraform"):
+        require_or_skip("no terraform")
+    monkeypatch.setenv("E2E_REQUIRED", "1")  # what make e2e / make test set: a missing tool must not pass CI
+    with pytest.raises(pytest.fail.Exception, match="no terraform"):
+        require_or_skip("no terraform")
