@@ -1,7 +1,8 @@
 """Build lambda_src/access_alerts.zip deterministically, or check that the committed one is current.
 
-The zip holds only the package's ``*.py`` files, as ``access_alerts/<name>.py``, in sorted order, each with
-the timestamp 1980-01-01 00:00:00, mode 0644 and DEFLATE at level 9. The same sources give the same bytes
+The zip holds only the package's ``*.py`` files and its data (``rules.json``, the rules it shares with
+Terraform), as ``access_alerts/<name>``, in sorted order, each with the timestamp 1980-01-01 00:00:00, mode
+0644 and DEFLATE at level 9. The same sources give the same bytes
 on every machine and Python version that ship the same zlib, so Terraform's ``source_code_hash``
 changes exactly when the code does.
 
@@ -23,14 +24,18 @@ ZIP_PATH = REPO / "lambda_src" / "access_alerts.zip"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 LEVEL = 9
+PATTERNS = ("*.py", "*.json")  # code, and the data the code reads (rules.json)
 
 
 def source_files(package: Path = PACKAGE) -> list[Path]:
-    files = sorted(
-        (p for p in package.rglob("*.py") if "__pycache__" not in p.relative_to(package).parts),
-        key=lambda p: p.relative_to(package).as_posix(),
-    )
-    if not files:
+    found = {
+        p
+        for pattern in PATTERNS
+        for p in package.rglob(pattern)
+        if "__pycache__" not in p.relative_to(package).parts
+    }
+    files = sorted(found, key=lambda p: p.relative_to(package).as_posix())
+    if not any(p.suffix == ".py" for p in files):
         raise SystemExit(f"build_zip: no *.py files under {package}")
     return files
 

@@ -31,12 +31,13 @@ def _package(tmp_path: Path) -> Path:
     (package / "__pycache__").mkdir(parents=True)
     (package / "b.py").write_text("B = 2\n")
     (package / "a.py").write_text("A = 1\n")
+    (package / "rules.json").write_text("{}")
     (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
     (package / "notes.txt").write_text("not code")
     return package
 
 
-def test_zip_is_deterministic_and_holds_only_sorted_python_files(tmp_path: Path) -> None:
+def test_zip_is_deterministic_and_holds_only_sorted_code_and_data(tmp_path: Path) -> None:
     package = _package(tmp_path)
     first = build_zip.build(package)
     os.utime(package / "a.py", (1_900_000_000, 1_900_000_000))  # mtime must not matter
@@ -46,7 +47,11 @@ def test_zip_is_deterministic_and_holds_only_sorted_python_files(tmp_path: Path)
     out.write_bytes(first)
     with zipfile.ZipFile(out) as zf:
         infos = zf.infolist()
-    assert [i.filename for i in infos] == ["access_alerts/a.py", "access_alerts/b.py"]
+    assert [i.filename for i in infos] == [
+        "access_alerts/a.py",
+        "access_alerts/b.py",
+        "access_alerts/rules.json",
+    ]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
