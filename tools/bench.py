@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     from access_alerts.policy import Policy
 
     configure_logging(logging.WARNING, stream=io.StringIO())  # keep retry notices out of the table
-    policy = Policy.from_settings(PolicySettings(tables=MONITORED, allowed=ALLOWED))
+    policy = Policy(PolicySettings(tables=MONITORED, allowed=ALLOWED))
     generated = list(make_payloads(args.records))
     events = [e for e, _ in generated]
     n = sum(c for _, c in generated)

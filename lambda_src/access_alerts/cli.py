@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from access_alerts.allowlist import PatternError
 from access_alerts.model import Decision, PolicySettings
-from access_alerts.policy import PatternError, Policy
+from access_alerts.policy import Policy
 from access_alerts.sources import SourceError, iter_file_records
 
 EXIT_OK = 0
@@ -219,7 +220,7 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         watch_table_management=True,
     )
     try:
-        policy = Policy.from_settings(settings, monitor_all_tables=not args.table)
+        policy = Policy(settings, monitor_all_tables=not args.table)
     except PatternError as exc:
         print(f"replay: {exc}", file=err)
         return EXIT_USAGE

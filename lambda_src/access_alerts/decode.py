@@ -17,10 +17,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from access_alerts.model import LogEvent, SubscriptionPayload
+from access_alerts.model import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, SubscriptionPayload
 
-DATA_MESSAGE = "DATA_MESSAGE"
-CONTROL_MESSAGE = "CONTROL_MESSAGE"
 # Decompressed payloads larger than this are refused (a Lambda event is at most a few MB compressed).
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 

@@ -25,13 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
 from .decode import PayloadError, decode_subscription
 from .logs import configure_logging
 from .metrics import emit_summary
-from .model import Decision
+from .model import CONTROL_MESSAGE, DATA_MESSAGE, Decision
 from .pipeline import DeliveryError, RunSummary, deliver_decisions
-from .policy import PatternError, Policy
+from .policy import Policy
 
 if TYPE_CHECKING:
     from .deliver import PostFn
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("access_alerts.handler")
 
 SAFETY_MARGIN_SECONDS: Final = 3.0
-CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
 
 
 class LambdaContext(Protocol):
@@ -87,7 +87,7 @@ def build_state(environ: Mapping[str, str]) -> State:
     """Load and check everything a cold start needs. Raises ConfigError with a clear message."""
     config = load_config(environ)
     try:
-        policy = Policy.from_settings(config.policy)
+        policy = Policy(config.policy)
     except PatternError as exc:
         raise ConfigError(f"allow-list pattern rejected: {exc}") from None
     config.delivery.resolve()  # fetch secrets now: a missing parameter fails before any record is read
@@ -186,7 +186,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     name = function_name or state.config.delivery.name
     deadline = deadline_from(context)
     outcome = "ok"
-    message_type = "DATA_MESSAGE"
+    message_type = DATA_MESSAGE
     summary = RunSummary()
     error: BaseException | None = None
     try:

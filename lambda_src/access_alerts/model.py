@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 Access = Literal["read", "write"]
 DecisionKind = Literal["alert", "allowed", "ignored"]
@@ -27,6 +27,11 @@ class LogEvent:
     id: str
     timestamp: int | None
     message: str
+
+
+# The two kinds of CloudWatch Logs subscription payload; a control message only checks reachability.
+DATA_MESSAGE: Final = "DATA_MESSAGE"
+CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,8 @@ class AccessEvent:
     statements: tuple[str, ...] = ()  # PartiQL statements as CloudTrail redacted them
     # Management events: the pipeline resource or table the call touched, for the message.
     target: str | None = None
+    # Management events outside DynamoDB: every resource the call names (tamper checks these).
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

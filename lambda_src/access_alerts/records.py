@@ -11,77 +11,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+from access_alerts import rules
 from access_alerts.identity import resolve_principal, split_arn
 from access_alerts.model import Access, AccessEvent
+from access_alerts.tamper import management_targets
 
-DYNAMODB_SOURCES = frozenset({"dynamodb.amazonaws.com", "streams.dynamodb.amazonaws.com"})
-
-WRITE_APIS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
-READ_APIS = frozenset(
-    {
-        "GetItem",
-        "BatchGetItem",
-        "Query",
-        "Scan",
-        "TransactGetItems",
-        "GetRecords",
-        "GetShardIterator",
-        "DescribeStream",
-    }
-)
-PARTIQL_APIS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
-DATA_APIS = WRITE_APIS | READ_APIS | PARTIQL_APIS
-
-# DynamoDB management (control-plane) API names, so that old records without eventCategory are placed right.
-DYNAMODB_MANAGEMENT_APIS = frozenset(
-    {
-        "CreateTable",
-        "DeleteTable",
-        "UpdateTable",
-        "DescribeTable",
-        "ListTables",
-        "TagResource",
-        "UntagResource",
-        "ListTagsOfResource",
-        "CreateBackup",
-        "DeleteBackup",
-        "DescribeBackup",
-        "ListBackups",
-        "RestoreTableFromBackup",
-        "RestoreTableToPointInTime",
-        "UpdateTimeToLive",
-        "DescribeTimeToLive",
-        "UpdateContinuousBackups",
-        "DescribeContinuousBackups",
-        "ExportTableToPointInTime",
-        "DescribeExport",
-        "ListExports",
-        "ImportTable",
-        "DescribeImport",
-        "ListImports",
-        "PutResourcePolicy",
-        "DeleteResourcePolicy",
-        "GetResourcePolicy",
-        "EnableKinesisStreamingDestination",
-        "DisableKinesisStreamingDestination",
-        "UpdateKinesisStreamingDestination",
-        "DescribeKinesisStreamingDestination",
-        "CreateGlobalTable",
-        "UpdateGlobalTable",
-        "UpdateGlobalTableSettings",
-        "DescribeGlobalTable",
-        "DescribeGlobalTableSettings",
-        "ListGlobalTables",
-        "DescribeLimits",
-        "DescribeEndpoints",
-        "UpdateContributorInsights",
-        "DescribeContributorInsights",
-        "ListContributorInsights",
-        "UpdateTableReplicaAutoScaling",
-        "DescribeTableReplicaAutoScaling",
-        "ListStreams",
-    }
-)
 _READ_VERBS = frozenset({"SELECT", "EXISTS"})
 _READ_PREFIXES = ("Describe", "List", "Get", "Lookup")
 
@@ -327,8 +261,9 @@ def _resources_arns(record: Mapping[str, Any]) -> Iterator[str]:
 
 def is_dynamodb(source: str, event_name: str) -> bool:
     """A DynamoDB call: by its source, or (fail closed) a DynamoDB API name on a record without a source."""
-    return source in DYNAMODB_SOURCES or (
-        not source and (event_name in DATA_APIS or event_name in DYNAMODB_MANAGEMENT_APIS)
+    apis = rules.dynamodb()
+    return source in apis.event_sources or (
+        not source and (event_name in apis.data or event_name in apis.management)
     )
 
 
@@ -336,71 +271,17 @@ def classify_category(
     record: Mapping[str, Any], event_name: str, source: str
 ) -> Literal["data", "management"]:
     if is_dynamodb(source, event_name):
-        if event_name in DATA_APIS:
+        apis = rules.dynamodb()
+        if event_name in apis.data:
             return "data"  # whatever eventCategory says: fail closed
         category = record.get("eventCategory")
-        if category == "Management" or event_name in DYNAMODB_MANAGEMENT_APIS:
+        if category == "Management" or event_name in apis.management:
             return "management"
         return "data"  # unknown DynamoDB API: treat as data access
     category = record.get("eventCategory")
     if category == "Data":
         return "data"
     return "management"
-
-
-def management_targets(record: Mapping[str, Any]) -> tuple[str, ...]:
-    """Every resource identifier a management call names, in request parameters and ``resources``."""
-    out: dict[str, None] = {}
-    params = record.get("requestParameters")
-    if isinstance(params, Mapping):
-        for field in _TARGET_FIELDS:
-            value = params.get(field)
-            if isinstance(value, str) and value:
-                out[value] = None
-            elif isinstance(value, list):
-                for v in value[:MAX_KEYS]:
-                    if isinstance(v, str) and v:
-                        out[v] = None
-    for arn in _resources_arns(record):
-        out[arn] = None
-    return tuple(out)
-
-
-_TARGET_FIELDS = (
-    # CloudTrail
-    "name",
-    "Name",
-    "trailName",
-    "TrailName",
-    # CloudWatch Logs
-    "logGroupName",
-    "logGroupIdentifier",
-    # Lambda
-    "functionName",
-    "FunctionName",
-    # SSM (name is above)
-    "names",
-    "Names",
-    # SQS
-    "queueUrl",
-    "QueueUrl",
-    # KMS
-    "keyId",
-    "KeyId",
-    # S3
-    "bucketName",
-    "BucketName",
-    # DynamoDB
-    "tableName",
-    "TableName",
-    "tableArn",
-    "resourceArn",
-    "ResourceArn",
-    "backupArn",
-    "targetTableName",
-    "sourceTableName",
-    "sourceTableArn",
-)
 
 
 def parse_record(record: Mapping[str, Any]) -> AccessEvent:
@@ -414,9 +295,10 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     source = get("eventSource")
     if type(source) is not str:
         source = ""
-    dynamodb = source in DYNAMODB_SOURCES or is_dynamodb(source, event_name)
+    apis = rules.dynamodb()
+    dynamodb = is_dynamodb(source, event_name)
     category: Literal["data", "management"]
-    if dynamodb and event_name in DATA_APIS:
+    if dynamodb and event_name in apis.data:
         category = "data"  # whatever eventCategory says: fail closed
     else:
         category = classify_category(record, event_name, source)
@@ -437,11 +319,11 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     if dynamodb:
         if params:
             col.scan(params)
-        if event_name in PARTIQL_APIS or col.statements:
+        if event_name in apis.partiql or col.statements:
             access = statements_access(col.statements)
-        elif event_name in READ_APIS:
+        elif event_name in apis.reads or event_name in apis.stream_reads:
             access = "read"
-        elif event_name in WRITE_APIS:
+        elif event_name in apis.writes:
             access = "write"
         elif category == "management" and event_name.startswith(_READ_PREFIXES):
             access = "read"
@@ -462,6 +344,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
             if name not in known:
                 arns[f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"] = None
     target: str | None = None
+    targets: tuple[str, ...] = ()
     if category == "management":
         if dynamodb:
             target = _s(params.get("targetTableName")) or _s(params.get("TargetTableName"))
@@ -473,7 +356,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
             if target is None and names:
                 target = names[0]
         else:
-            targets = management_targets(record)
+            targets = management_targets(params, _resources_arns(record))
             target = targets[0] if targets else None
     error_message = get("errorMessage")
     console = get("sessionCredentialFromConsole")
@@ -504,4 +387,5 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
         attribute_names=tuple(col.names)[:MAX_ATTRIBUTE_NAMES],
         statements=tuple(statements[:MAX_STATEMENTS]) if statements else (),
         target=target,
+        targets=targets,
     )

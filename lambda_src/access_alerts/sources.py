@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from access_alerts.decode import PayloadError, decode_subscription, gunzip, payload_from_document
+from access_alerts.model import DATA_MESSAGE
 
 MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # decompressed size of one input file
 
@@ -65,7 +66,7 @@ def _from_document(doc: object, name: str, where: str) -> Iterator[tuple[str, st
                 payload = decode_subscription(doc) if "awslogs" in doc else payload_from_document(doc)
             except PayloadError as exc:
                 raise SourceError(f"{where}{exc}") from None
-            if payload.message_type == "DATA_MESSAGE":
+            if payload.message_type == DATA_MESSAGE:
                 for ev in payload.log_events:
                     yield f"{name}:{ev.id}", ev.message
             return

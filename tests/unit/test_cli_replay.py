@@ -102,7 +102,7 @@ def test_replay_gives_the_same_decisions_as_the_lambda_policy(
         (r["eventID"], r["decision"], r["matched"], r["alert_kind"], r["reason"])
         for r in map(json.loads, out.splitlines())
     ]
-    policy = Policy.from_settings(PolicySettings(tables=TABLES, allowed=ALLOW, allowed_management=ALLOW_MGMT))
+    policy = Policy(PolicySettings(tables=TABLES, allowed=ALLOW, allowed_management=ALLOW_MGMT))
     payload = decode_subscription(encode_subscription(fixture_records()))
     lambda_side = [
         (d.event_id, d.kind, d.matched, d.alert_kind, d.reason) for d in policy.evaluate_payload(payload)
@@ -146,7 +146,7 @@ def test_text_output_lists_alerts_and_counts(trail_file: Path, capsys: pytest.Ca
     assert code == 0
     lines = out.splitlines()
     summary = next(line for line in lines if line.startswith("records:"))
-    policy = Policy.from_settings(PolicySettings(tables=TABLES, allowed=ALLOW, allowed_management=ALLOW_MGMT))
+    policy = Policy(PolicySettings(tables=TABLES, allowed=ALLOW, allowed_management=ALLOW_MGMT))
     kinds = Counter(policy.evaluate(r).kind for r in fixture_records())
     assert summary == (
         f"records: {sum(kinds.values())}  alert: {kinds['alert']}  allowed: {kinds['allowed']}  "

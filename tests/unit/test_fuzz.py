@@ -24,7 +24,7 @@ for _p in sorted(FIXTURES.glob("*.json")):
 RECORDS = list(BY_NAME.values())
 
 A = "111122223333"
-POLICY = Policy.from_settings(
+POLICY = Policy(
     PolicySettings(
         tables=(f"arn:aws:dynamodb:us-east-1:{A}:table/Orders", "Music"),
         allowed=(

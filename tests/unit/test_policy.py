@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from access_alerts.allowlist import AllowList, PatternError
 from access_alerts.decode import decode_subscription, encode_subscription
 from access_alerts.model import PipelineResources, PolicySettings, Principal
-from access_alerts.policy import AllowList, PatternError, Policy
+from access_alerts.policy import Policy
 
 A = "111122223333"
 ORDERS = f"arn:aws:dynamodb:us-east-1:{A}:table/Orders"
@@ -49,7 +50,7 @@ def role_ui(
 
 
 def policy(*allowed: str, tables: tuple[str, ...] = (ORDERS,), **kw: Any) -> Policy:
-    return Policy.from_settings(PolicySettings(tables=tables, allowed=allowed, **kw))
+    return Policy(PolicySettings(tables=tables, allowed=allowed, **kw))
 
 
 # -- pattern syntax ------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_invalid_patterns_raise_pattern_error_naming_the_entry(pattern: str) -> 
 
 def test_management_patterns_are_validated_too() -> None:
     with pytest.raises(PatternError, match="allowed_management"):
-        Policy.from_settings(PolicySettings(tables=(ORDERS,), allowed_management=("nope",)))
+        Policy(PolicySettings(tables=(ORDERS,), allowed_management=("nope",)))
 
 
 @pytest.mark.parametrize("table", ["", "arn:aws:s3:::b", "has space", f"{ORDERS}/stream/x", "a" * 300])
@@ -229,11 +230,11 @@ def test_unidentified_caller_alerts_even_if_everything_is_allowed() -> None:
 
 
 def test_monitor_all_tables() -> None:
-    p = Policy.from_settings(PolicySettings(tables=()), monitor_all_tables=True)
+    p = Policy(PolicySettings(tables=()), monitor_all_tables=True)
     assert (
         p.evaluate(record(role_ui("x"), table_arn="arn:aws:dynamodb:us-east-1:1:table/Any")).kind == "alert"
     )
-    assert Policy.from_settings(PolicySettings(tables=())).evaluate(record(role_ui("x"))).kind == "ignored"
+    assert Policy(PolicySettings(tables=())).evaluate(record(role_ui("x"))).kind == "ignored"
 
 
 def test_partiql_read_is_read_even_when_readonly_false() -> None:
@@ -336,7 +337,7 @@ def mgmt(source: str, name: str, params: dict[str, Any], ui: Any = None) -> dict
 
 
 def mpolicy(**kw: Any) -> Policy:
-    return Policy.from_settings(
+    return Policy(
         PolicySettings(
             tables=(ORDERS,),
             allowed=(f"arn:aws:iam::{A}:role/admin",),

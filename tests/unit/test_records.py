@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from access_alerts import records
 from access_alerts.records import (
     MAX_KEYS,
     RecordError,
@@ -15,6 +14,7 @@ from access_alerts.records import (
     statements_access,
     table_of_arn,
 )
+from access_alerts.tamper import management_targets
 
 A = "111122223333"
 
@@ -49,7 +49,6 @@ def rec(name: str, params: Any = None, resources: list[str] | None = None, **ext
         ("TransactGetItems", "read"),
         ("GetRecords", "read"),
         ("GetShardIterator", "read"),
-        ("DescribeStream", "read"),
         ("SomethingNew", "write"),
     ],
 )
@@ -58,6 +57,16 @@ def test_access_by_api_ignores_read_only(name: str, access: str) -> None:
         ev = parse_record(rec(name, {"tableName": "T"}, readOnly=read_only))
         assert ev.access == access
         assert ev.category == "data"
+
+
+@pytest.mark.parametrize("category", ["Management", "Data", None])
+def test_describe_stream_is_a_management_read_whatever_the_record_says(category: str | None) -> None:
+    stream = f"arn:aws:dynamodb:us-east-1:{A}:table/T/stream/2026-11-01T00:00:00.000"
+    record = rec("DescribeStream", {"streamArn": stream}, eventSource="streams.dynamodb.amazonaws.com")
+    if category is not None:
+        record["eventCategory"] = category
+    ev = parse_record(record)
+    assert (ev.category, ev.access, ev.tables) == ("management", "read", ("T",))
 
 
 @pytest.mark.parametrize(
@@ -253,7 +262,8 @@ def test_management_targets_include_lists_and_resources() -> None:
         [f"arn:aws:ssm:us-east-1:{A}:parameter/a"],
         eventSource="ssm.amazonaws.com",
     )
-    assert records.management_targets(r) == ("/a", "/b", f"arn:aws:ssm:us-east-1:{A}:parameter/a")
+    assert parse_record(r).targets == ("/a", "/b", f"arn:aws:ssm:us-east-1:{A}:parameter/a")
+    assert management_targets(r["requestParameters"], ["arn:x"]) == ("/a", "/b", "arn:x")
 
 
 @pytest.mark.parametrize("bad", [{}, {"eventName": None}, {"eventName": ""}, {"eventName": 3}])

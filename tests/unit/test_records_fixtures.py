@@ -60,7 +60,7 @@ def test_fixture_directory_is_populated() -> None:
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
 def test_fixture_decision(path: Path) -> None:
     record, expect = load_fixture(path)
-    policy = Policy.from_settings(SETTINGS)
+    policy = Policy(SETTINGS)
     d = policy.evaluate(json.dumps(record), source_id=path.name)
     assert d.kind == expect["decision"], d.reason
     assert d.source_id == path.name
@@ -94,7 +94,7 @@ def test_fixture_decision(path: Path) -> None:
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
 def test_fixture_same_decision_via_mapping_bytes_and_payload(path: Path) -> None:
     record, _ = load_fixture(path)
-    policy = Policy.from_settings(SETTINGS)
+    policy = Policy(SETTINGS)
     a = policy.evaluate(record)
     b = policy.evaluate(json.dumps(record).encode("utf-8"))
     (c,) = policy.evaluate_payload(decode_subscription(encode_subscription([record])))

@@ -1,0 +1,162 @@
+"""The rules the Lambda shares with Terraform, read from ``rules.json`` beside this file.
+
+``rules.json`` is the one home of each rule that both sides apply: the allow-list pattern shapes, the
+webhook URL shape, the classes of DynamoDB APIs and the calls on the pipeline's own resources that count as
+tampering. Terraform reads it with ``jsondecode(file(...))``; this module reads it once, on first use (never
+at import time), checks its shape and hands out typed, immutable views of it.
+
+The regular expressions in the file are unanchored and written in the syntax RE2 (Terraform) and Python's
+``re`` read alike; :func:`allow_list_shape` and :func:`webhook_url_shape` anchor them (``fullmatch``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+
+RULES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules.json")
+VERSION = 1
+
+
+class RulesError(RuntimeError):
+    """rules.json is missing or malformed: the package itself is broken (never the user's input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DynamoDBApis:
+    """DynamoDB API names by what they do. Item and stream reads are data reads; PartiQL is decided by
+    statement; management APIs are the control plane (``control_plane`` are the ones that alert)."""
+
+    event_sources: frozenset[str]
+    writes: frozenset[str]
+    reads: frozenset[str]  # item reads
+    stream_reads: frozenset[str]
+    partiql: frozenset[str]
+    management: frozenset[str]
+    control_plane: frozenset[str]
+    data: frozenset[str]  # all of writes, reads, stream_reads and partiql: data whatever eventCategory says
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedCalls:
+    """The calls of one AWS service that change a pipeline resource. Some API names carry version
+    suffixes in CloudTrail (Lambda's ``UpdateFunctionCode20150331v2``): those are matched by prefix."""
+
+    calls: frozenset[str]
+    call_prefixes: tuple[str, ...]
+
+    def __contains__(self, event_name: object) -> bool:
+        return isinstance(event_name, str) and (
+            event_name in self.calls or event_name.startswith(self.call_prefixes)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
+    webhook_url: str  # unanchored regular expression
+    dynamodb: DynamoDBApis
+    pipeline_calls: Mapping[str, WatchedCalls]  # eventSource -> calls that are tampering
+    not_forwarded: frozenset[str]  # event names the subscription filter drops before the Lambda
+
+
+def _object(value: object, where: str) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        raise RulesError(f"rules.json: {where} must be an object")
+    return value
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise RulesError(f"rules.json: {where} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RulesError(f"rules.json: {where} must be a non-empty string")
+    return value
+
+
+def parse_rules(document: object) -> Rules:
+    """Check and convert the parsed ``rules.json``. Raises :class:`RulesError` naming the field."""
+    top = _object(document, "the document")
+    if top.get("version") != VERSION:
+        raise RulesError(f"rules.json: version must be {VERSION}")
+    shapes = _object(top.get("allow_list_shapes"), "allow_list_shapes")
+    ddb = _object(top.get("dynamodb"), "dynamodb")
+    pipeline = _object(top.get("pipeline"), "pipeline")
+    sources = _object(pipeline.get("event_sources"), "pipeline.event_sources")
+
+    def apis(key: str) -> frozenset[str]:
+        return frozenset(_strings(ddb.get(key), f"dynamodb.{key}"))
+
+    writes, reads, stream_reads, partiql = (
+        apis("write_apis"),
+        apis("read_apis"),
+        apis("stream_read_apis"),
+        apis("partiql_apis"),
+    )
+
+    watched: dict[str, WatchedCalls] = {}
+    for source, spec in sources.items():
+        where = f"pipeline.event_sources.{source}"
+        entry = _object(spec, where)
+        watched[source] = WatchedCalls(
+            calls=frozenset(_strings(entry.get("calls"), f"{where}.calls")),
+            call_prefixes=_strings(entry.get("call_prefixes"), f"{where}.call_prefixes"),
+        )
+    return Rules(
+        allow_list_shapes=MappingProxyType(
+            {name: _string(rx, f"allow_list_shapes.{name}") for name, rx in shapes.items()}
+        ),
+        webhook_url=_string(top.get("webhook_url"), "webhook_url"),
+        dynamodb=DynamoDBApis(
+            event_sources=apis("event_sources"),
+            writes=writes,
+            reads=reads,
+            stream_reads=stream_reads,
+            partiql=partiql,
+            management=apis("management_apis"),
+            control_plane=apis("control_plane_apis"),
+            data=writes | reads | stream_reads | partiql,
+        ),
+        pipeline_calls=MappingProxyType(watched),
+        not_forwarded=frozenset(_strings(pipeline.get("not_forwarded"), "pipeline.not_forwarded")),
+    )
+
+
+@cache
+def load() -> Rules:
+    """The package's rules, read and checked on first use."""
+    try:
+        with open(RULES_FILE, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise RulesError(f"cannot read {RULES_FILE} ({type(exc).__name__})") from None
+    return parse_rules(document)
+
+
+def dynamodb() -> DynamoDBApis:
+    return load().dynamodb
+
+
+def pipeline_calls() -> Mapping[str, WatchedCalls]:
+    return load().pipeline_calls
+
+
+@cache
+def allow_list_shape() -> re.Pattern[str]:
+    """Every accepted allow-list pattern shape as one expression; use ``fullmatch``."""
+    return re.compile("|".join(f"(?:{rx})" for rx in load().allow_list_shapes.values()))
+
+
+@cache
+def webhook_url_shape() -> re.Pattern[str]:
+    """The accepted webhook URLs (https anywhere, http only on loopback); use ``fullmatch``."""
+    return re.compile(load().webhook_url)

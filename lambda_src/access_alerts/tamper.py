@@ -1,0 +1,154 @@
+"""Tampering: a call that changes one of the alerting pipeline's own resources.
+
+Two questions, answered from data: is the call one that changes a resource of its service (the catalogue
+in ``rules.json``, shared with the subscription filter in Terraform), and does it name one of the pipeline's
+resources (:class:`~access_alerts.model.PipelineResources`)? CloudTrail names a resource in many forms (a
+trail by name or ARN, a queue by URL, a log group with or without its leading ``/`` or as an ARN, a key by id
+or ARN), so both sides are normalised before they are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from access_alerts import rules
+from access_alerts.identity import split_arn
+from access_alerts.model import PipelineResources
+
+MAX_TARGETS = 50  # of one list-valued request parameter (DeleteParameters names up to 10)
+
+# Request parameters that name the resource a management call acts on, per service (either casing).
+TARGET_FIELDS = (
+    # CloudTrail
+    "name",
+    "Name",
+    "trailName",
+    "TrailName",
+    # CloudWatch Logs
+    "logGroupName",
+    "logGroupIdentifier",
+    # Lambda
+    "functionName",
+    "FunctionName",
+    # SSM (name is above)
+    "names",
+    "Names",
+    # SQS
+    "queueUrl",
+    "QueueUrl",
+    # KMS
+    "keyId",
+    "KeyId",
+    # S3
+    "bucketName",
+    "BucketName",
+    # DynamoDB
+    "tableName",
+    "TableName",
+    "tableArn",
+    "resourceArn",
+    "ResourceArn",
+    "backupArn",
+    "targetTableName",
+    "sourceTableName",
+    "sourceTableArn",
+)
+
+
+def management_targets(params: Mapping[str, Any], resource_arns: Iterable[str]) -> tuple[str, ...]:
+    """Every resource identifier a management call names: request parameters first, then ``resources``."""
+    out: dict[str, None] = {}
+    for field in TARGET_FIELDS:
+        value = params.get(field)
+        if isinstance(value, str) and value:
+            out[value] = None
+        elif isinstance(value, list):
+            for item in value[:MAX_TARGETS]:
+                if isinstance(item, str) and item:
+                    out[item] = None
+    for arn in resource_arns:
+        out[arn] = None
+    return tuple(out)
+
+
+def is_tamper_call(source: str, event_name: str) -> bool:
+    """A call that changes a resource of the kind the pipeline is made of (the rules.json catalogue)."""
+    calls = rules.pipeline_calls().get(source)
+    return calls is not None and event_name in calls
+
+
+def _name_of(value: str) -> str:
+    """Resource name from an ARN or a name (its last ``/`` segment)."""
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _queue_of_url(value: str) -> str:
+    """``https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`` -> ``ACCOUNT/NAME``."""
+    parts = value.rstrip("/").rsplit("/", 2)
+    return f"{parts[-2]}/{parts[-1]}" if len(parts) == 3 else value
+
+
+def _log_group(value: str) -> str:
+    if value.startswith("arn:"):
+        _, _, rest = value.partition(":log-group:")
+        value = rest[:-2] if rest.endswith(":*") else rest
+    return value.lstrip("/")
+
+
+def _lambda_name(value: str) -> str:
+    # name | arn:P:lambda:R:A:function:NAME[:QUALIFIER] | A:function:NAME[:QUALIFIER]
+    if ":function:" in value:
+        value = value.split(":function:", 1)[1].split(":", 1)[0]
+    return value
+
+
+def _ssm_name(value: str) -> str:
+    if value.startswith("arn:"):
+        _, _, value = value.partition(":parameter")
+    return value.lstrip("/")
+
+
+class PipelineWatch:
+    """The pipeline's resources, normalised for comparison with what CloudTrail records name."""
+
+    def __init__(self, resources: PipelineResources) -> None:
+        res = resources
+        self.trail: set[str] = {res.trail_arn, _name_of(res.trail_arn)} if res.trail_arn else set()
+        self.bucket = {res.trail_bucket} if res.trail_bucket else set()
+        self.log_groups = {g.lstrip("/") for g in res.log_group_names if g}
+        self.function = {_lambda_name(res.function_name)} if res.function_name else set()
+        self.queue: set[str] = set()
+        if res.queue_arn:
+            self.queue.add(res.queue_arn)
+            parts = split_arn(res.queue_arn)
+            if parts:
+                self.queue.add(f"{parts[3]}/{parts[4]}")  # ACCOUNT/NAME, as in a queue URL
+        self.kms: set[str] = {res.kms_key_arn, _name_of(res.kms_key_arn)} if res.kms_key_arn else set()
+        self.ssm = {_ssm_name(p) for p in res.ssm_parameter_names if p}
+
+    def touched(self, source: str, event_name: str, targets: Sequence[str]) -> str | None:
+        """The first of ``targets`` that is a pipeline resource, when the call is a tamper call."""
+        if not is_tamper_call(source, event_name):
+            return None
+        for target in targets:
+            if self._is_pipeline_resource(source, target):
+                return target
+        return None
+
+    def _is_pipeline_resource(self, source: str, t: str) -> bool:
+        if source == "cloudtrail.amazonaws.com":
+            return t in self.trail  # the trail's ARN or its name
+        if source == "s3.amazonaws.com":
+            return t in self.bucket or _name_of(t) in self.bucket
+        if source == "logs.amazonaws.com":
+            return _log_group(t) in self.log_groups
+        if source == "lambda.amazonaws.com":
+            return _lambda_name(t) in self.function
+        if source == "sqs.amazonaws.com":
+            return t in self.queue or _queue_of_url(t) in self.queue
+        if source == "kms.amazonaws.com":
+            return t in self.kms  # key ARN or key id
+        if source == "ssm.amazonaws.com":
+            return _ssm_name(t) in self.ssm
+        return False
