@@ -261,7 +261,10 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _deliver(decisions: Sequence[Decision], url: str, key_values: str, err: TextIO) -> int:
-    from access_alerts import config, pipeline  # CORE-B; imported only when delivering
+    # Imported only when delivering: replay without --webhook needs none of it.
+    from access_alerts import config
+    from access_alerts.delivery import deliver_groups
+    from access_alerts.grouping import group_alerts
 
     # "hash" needs a secret: a fresh one per run makes equal keys recognisable within this replay only.
     secret = secrets.token_hex(32) if key_values == "hash" else None
@@ -272,25 +275,22 @@ def _deliver(decisions: Sequence[Decision], url: str, key_values: str, err: Text
     except config.ConfigError as exc:
         print(_clean(f"replay: {exc}"), file=err)
         return EXIT_USAGE
-    try:
-        summary = pipeline.deliver_decisions(decisions, settings)
-    except pipeline.DeliveryError as exc:
-        failed = exc.summary
-        total = failed.messages_sent + failed.messages_failed
+    report = deliver_groups(group_alerts(decisions), settings)
+    if report.failed:
         print(
-            f"replay: delivery failed: {failed.messages_failed} of {total}"
-            f" alert messages could not be delivered ({failed.records_in_failed_deliveries} alert records)",
+            f"replay: delivery failed: {report.failed} of {report.sent + report.failed}"
+            f" alert messages could not be delivered ({report.records_in_failed} alert records)",
             file=err,
         )
         return EXIT_DELIVERY
-    print(f"replay: delivered {summary.messages_sent} message(s) to the webhook", file=err)
+    print(f"replay: delivered {report.sent} message(s) to the webhook", file=err)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in and args_in[0] == "redrive":
-        from access_alerts import redrive  # CORE-B
+        from access_alerts import redrive
 
         return redrive.main(args_in[1:])
     parser = build_parser()

@@ -1,12 +1,13 @@
 """Lambda entry point: ``access_alerts.handler.lambda_handler``.
 
-Per cold start: configuration is read and validated, secrets are fetched from SSM, and the
-allow-list is compiled, once. A bad configuration fails every invocation loudly (the payload is
+Per cold start: the configuration document is read and validated, secrets are fetched from SSM, and
+the allow-lists are compiled, once. A bad configuration fails every invocation loudly (the payload is
 kept by the async retries and the on-failure queue) instead of silently dropping alerts.
 
-Per invocation: decode -> decide every record -> group -> format -> deliver -> one summary line.
-If any message could not be delivered the invocation raises after sending all it could, so
-Lambda retries the payload and finally puts it on the on-failure queue (see ``redrive``).
+Per invocation, :func:`process_event` runs the stages in the order data flows through them:
+decode -> decide every record -> group -> deliver -> one summary line. If any message could not be
+delivered the invocation raises after sending all it could, so Lambda retries the payload and finally
+puts it on the on-failure queue (see ``redrive``).
 
 A payload that cannot be decoded at all still produces an "unparseable payload" alert (showing
 only its size and the reason, never its content), and then the invocation fails: the payload may
@@ -28,18 +29,20 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
 from .decode import PayloadError, decode_subscription
+from .delivery import DeliveryError, RunSummary, deliver_groups
+from .grouping import group_alerts
 from .logs import configure_logging
 from .metrics import emit_summary
 from .model import CONTROL_MESSAGE, DATA_MESSAGE, Decision
-from .pipeline import DeliveryError, RunSummary, deliver_decisions
 from .policy import Policy
 
 if TYPE_CHECKING:
-    from .deliver import PostFn
+    from .webhook import PostFn
 
 log = logging.getLogger("access_alerts.handler")
 
 SAFETY_MARGIN_SECONDS: Final = 3.0
+UNPARSEABLE: Final = "UNPARSEABLE"  # the message type reported for an event that could not be decoded
 
 
 class LambdaContext(Protocol):
@@ -73,7 +76,7 @@ class State:
         # One client per execution environment, so pacing holds across warm invocations.
         with self.lock:
             if self.post is None:
-                from .deliver import WebhookClient  # only once there is something to send
+                from .webhook import WebhookClient  # only once there is something to send
 
                 self.post = WebhookClient(self.config.delivery.webhook_url())
             return self.post
@@ -134,6 +137,40 @@ def describe_event(event: object) -> str:
     return f"a value of type {type(event).__name__}"
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The decisions of one event, its message type, and why it was rejected when it could not be decoded."""
+
+    decisions: list[Decision]
+    message_type: str
+    rejected: str | None = None
+
+
+def decide_event(event: object, policy: Policy, request_id: str | None = None) -> Decided:
+    """Decode the subscription event and decide every record in it.
+
+    An event that cannot be decoded becomes one alert about it, which shows its size and the reason,
+    never its content.
+    """
+    try:
+        payload = decode_subscription(event)
+    except PayloadError as exc:
+        reason = str(exc)[:300]
+        log.error(
+            "unparseable subscription payload", extra={"reason": reason, "shape": describe_event(event)}
+        )
+        alert = Decision(
+            kind="alert",
+            alert_kind="unparseable",
+            reason=f"unparseable subscription payload: {reason} ({describe_event(event)})",
+            source_id=f"request {request_id}" if request_id else None,
+        )
+        return Decided([alert], UNPARSEABLE, rejected=reason)
+    if payload.message_type == CONTROL_MESSAGE:
+        return Decided([], CONTROL_MESSAGE)  # CloudWatch Logs checking that it can reach the function
+    return Decided(policy.evaluate_payload(payload), payload.message_type)
+
+
 def process_event(
     event: object,
     state: State,
@@ -142,35 +179,25 @@ def process_event(
     post: PostFn | None = None,
     request_id: str | None = None,
 ) -> tuple[RunSummary, str]:
-    """Decode, decide and deliver one subscription event. Returns (summary, message type).
+    """Decode, decide, group and deliver one subscription event. Returns (summary, message type).
 
     Raises DeliveryError when a message could not be delivered and PayloadRejected when the
     event could not be decoded (after alerting about it).
     """
-    settings = state.config.delivery
-    try:
-        payload = decode_subscription(event)
-    except PayloadError as exc:
-        reason = str(exc)[:300]
-        decision = Decision(
-            kind="alert",
-            alert_kind="unparseable",
-            reason=f"unparseable subscription payload: {reason} ({describe_event(event)})",
-            source_id=f"request {request_id}" if request_id else None,
-        )
-        log.error(
-            "unparseable subscription payload", extra={"reason": reason, "shape": describe_event(event)}
-        )
-        summary = deliver_decisions([decision], settings, deadline=deadline, post=post or state.poster())
-        raise PayloadRejected(reason, summary) from None
-    if payload.message_type == CONTROL_MESSAGE:
-        return RunSummary(), payload.message_type
-    decisions = state.policy.evaluate_payload(payload)
-    needs_post = any(d.kind == "alert" for d in decisions)
-    summary = deliver_decisions(
-        decisions, settings, deadline=deadline, post=post or (state.poster() if needs_post else None)
+    decided = decide_event(event, state.policy, request_id)
+    groups = group_alerts(decided.decisions)
+    report = deliver_groups(
+        groups,
+        state.config.delivery,
+        deadline=deadline,
+        post=post or (state.poster() if groups else None),
     )
-    return summary, payload.message_type
+    summary = RunSummary.count(decided.decisions, groups, report)
+    if report.failed:
+        raise DeliveryError(summary)
+    if decided.rejected is not None:
+        raise PayloadRejected(decided.rejected, summary)
+    return summary, decided.message_type
 
 
 def lambda_handler(event: object, context: object) -> dict[str, Any]:
@@ -194,7 +221,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     except DeliveryError as exc:
         summary, outcome, error = exc.summary, "delivery_failed", exc
     except PayloadRejected as exc:
-        summary, outcome, error, message_type = exc.summary, "unparseable_payload", exc, "UNPARSEABLE"
+        summary, outcome, error, message_type = exc.summary, "unparseable_payload", exc, UNPARSEABLE
     except ConfigError as exc:  # e.g. a secret that could not be fetched late
         log.error("configuration error", extra={"error": str(exc)})
         raise

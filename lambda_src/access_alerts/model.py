@@ -1,6 +1,6 @@
 """Shared data types: what each stage hands to the next.
 
-decode -> records/identity -> policy -> grouping -> format -> deliver.
+decode -> records (identity) -> policy (allowlist, tamper) -> grouping -> delivery (slack, webhook).
 Settings are frozen. The per-record types (LogEvent, Principal, AccessEvent, Decision) are
 treated as immutable by every stage but are not declared frozen: a frozen dataclass's __init__
 costs about three times as much, and these are built for every record on the hot path

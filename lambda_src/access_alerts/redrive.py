@@ -1,7 +1,7 @@
 """``python -m access_alerts redrive --queue-url URL [--max-messages N] [--dry-run]``
 
 Takes the payloads that the Lambda could not deliver from its on-failure SQS queue and runs them
-through the same pipeline as the function (same decode, allow-list, grouping and delivery), with
+through the same stages as the function (same decode, allow-list, grouping and delivery), with
 the configuration read from the same ``ACCESS_ALERTS_*`` environment variables. Run it with the
 function's environment, e.g. exported from ``aws lambda get-function-configuration``.
 
@@ -27,9 +27,9 @@ from typing import Any, TextIO
 
 from .config import ConfigError
 from .decode import PayloadError, decode_subscription
+from .delivery import DeliveryError
 from .grouping import group_alerts
 from .handler import PayloadRejected, State, build_state, process_event
-from .pipeline import DeliveryError
 
 EXIT_OK = 0
 EXIT_KEPT = 1
@@ -39,7 +39,7 @@ EXIT_USAGE = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m access_alerts redrive",
-        description="Replay payloads from the Lambda's on-failure SQS queue through the alert pipeline.",
+        description="Replay payloads from the Lambda's on-failure SQS queue through the function's stages.",
         epilog="Configuration comes from the ACCESS_ALERTS_* environment variables of the function.",
     )
     parser.add_argument("--queue-url", required=True, help="URL of the on-failure SQS queue")

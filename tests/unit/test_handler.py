@@ -14,9 +14,9 @@ import pytest
 from access_alerts import config as config_mod
 from access_alerts import handler
 from access_alerts.config import ConfigError
-from access_alerts.deliver import WebhookClient
+from access_alerts.delivery import DeliveryError
 from access_alerts.handler import PayloadRejected, describe_event
-from access_alerts.pipeline import DeliveryError
+from access_alerts.webhook import WebhookClient
 from tools.bench import ACCOUNT, ALLOWED, MONITORED, REGION, encode_event, make_record
 from tools.webhook_receiver import WebhookReceiver
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from access_alerts import config as config_mod
-from access_alerts import handler, pipeline
-from access_alerts.deliver import PostResult, WebhookClient
+from access_alerts import handler
+from access_alerts.delivery import DeliveryError
 from access_alerts.grouping import AlertGroup
-from access_alerts.pipeline import DeliveryError
+from access_alerts.webhook import PostResult, WebhookClient
 from tools.bench import ALLOWED, MONITORED, encode_event, make_record
 
 
@@ -103,16 +103,16 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def run_load(total_records: int, payloads: int, monkeypatch: pytest.MonkeyPatch) -> None:
     hook = FlakyWebhook(seed=2024, error_rate=0.35)
     try:
-        # Spy on what the pipeline grouped and what each POST returned, in order.
+        # Spy on what the handler grouped and what each POST returned, in order.
         groups_seen: list[AlertGroup] = []
-        real_group = pipeline.group_alerts
+        real_group = handler.group_alerts
 
         def spy_group(decisions: Any) -> list[AlertGroup]:
             groups = real_group(decisions)
             groups_seen.extend(groups)
             return groups
 
-        monkeypatch.setattr(pipeline, "group_alerts", spy_group)
+        monkeypatch.setattr(handler, "group_alerts", spy_group)
         client = WebhookClient(
             hook.url, sleep=lambda s: None, rand=lambda: 0.0, rate_per_second=0, max_attempts=3
         )

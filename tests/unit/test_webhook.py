@@ -1,4 +1,4 @@
-"""deliver.WebhookClient against a real HTTP server on 127.0.0.1, with a fake clock and sleep."""
+"""webhook.WebhookClient against a real HTTP server on 127.0.0.1, with a fake clock and sleep."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from access_alerts.deliver import (
+from access_alerts.webhook import (
     MAX_RETRY_AFTER,
     HttpResponse,
     WebhookClient,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-log = logging.getLogger("access_alerts.deliver")
+log = logging.getLogger("access_alerts.webhook")
 
 DEFAULT_TIMEOUT: Final = 10.0
 MAX_ATTEMPTS: Final = 6

@@ -1,4 +1,4 @@
-"""pipeline.deliver_decisions: grouping + formatting + delivery, counts, failures; metrics line."""
+"""delivery.deliver_groups: formatting + sending, failures; RunSummary counts; the metrics line."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from test_pipeline_factories import (
     user_principal,
 )
 
-from access_alerts import deliver, slack
+from access_alerts import slack, webhook
 from access_alerts.config import DeliverySettings
-from access_alerts.deliver import PostResult
+from access_alerts.delivery import DeliveryError, DeliveryReport, RunSummary, deliver_groups
+from access_alerts.grouping import group_alerts
 from access_alerts.metrics import METRICS, NAMESPACE, emf_document, emit_summary
-from access_alerts.pipeline import DeliveryError, RunSummary, deliver_decisions
+from access_alerts.model import Decision
+from access_alerts.webhook import PostResult
 
 SETTINGS = DeliverySettings(name="prod", direct_webhook_url="https://example.com/hook")
 
@@ -59,9 +61,15 @@ def mixed() -> list[Any]:
     ]
 
 
+def deliver(decisions: list[Decision], settings: DeliverySettings, **kw: Any) -> RunSummary:
+    """Group, deliver and count, as the handler does."""
+    groups = group_alerts(decisions)
+    return RunSummary.count(decisions, groups, deliver_groups(groups, settings, **kw))
+
+
 def test_counts_add_up_and_every_group_is_sent() -> None:
     post = FakePost()
-    summary = deliver_decisions(mixed(), SETTINGS, deadline=123.0, post=post)
+    summary = deliver(mixed(), SETTINGS, deadline=123.0, post=post)
     assert summary == RunSummary(
         records=848,
         alert=801,
@@ -78,31 +86,31 @@ def test_counts_add_up_and_every_group_is_sent() -> None:
 
 
 def test_no_alerts_no_webhook_needed() -> None:
-    summary = deliver_decisions([ignored(), allowed(access_event())], DeliverySettings(), post=None)
+    summary = deliver([ignored(), allowed(access_event())], DeliverySettings(), post=None)
     assert summary.records == 2 and summary.messages_sent == 0 and summary.groups == 0
 
 
-def test_failure_does_not_stop_other_messages_and_raises_after() -> None:
+def test_failure_does_not_stop_other_messages() -> None:
     post = FakePost(fail_when=lambda p: "Customers" in json.dumps(p))
-    with pytest.raises(DeliveryError) as info:
-        deliver_decisions(mixed(), SETTINGS, post=post)
-    s = info.value.summary
+    s = deliver(mixed(), SETTINGS, post=post)
     assert len(post.payloads) == 3
     assert (s.messages_sent, s.messages_failed, s.records_in_failed_deliveries) == (2, 1, 300)
     assert s.alert == 801 and s.records == 848
     assert "b-000000" in s.failures[0] and "HTTP 500" in s.failures[0]
-    assert "1 of 3 alert messages" in str(info.value)
-    assert "example.com" not in str(info.value)
+    error = DeliveryError(s)
+    assert "1 of 3 alert messages" in str(error)
+    assert "example.com" not in str(error)
 
 
 def test_post_that_raises_counts_as_failed() -> None:
     def boom(payload: Mapping[str, Any], deadline: float | None) -> PostResult:
         raise OSError("socket exploded")
 
-    with pytest.raises(DeliveryError) as info:
-        deliver_decisions(storm(3), SETTINGS, post=boom)
-    assert info.value.summary.messages_failed == 1
-    assert "post raised OSError" in info.value.summary.failures[0]
+    report = deliver_groups(group_alerts(storm(3)), SETTINGS, post=boom)
+    assert (
+        report == DeliveryReport(failed=1, records_in_failed=3, failures=(report.failures[0],))
+        and "post raised OSError" in report.failures[0]
+    )
 
 
 def test_formatting_failure_still_sends_a_minimal_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +119,7 @@ def test_formatting_failure_still_sends_a_minimal_message(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(slack, "format_group", broken)
     post = FakePost()
-    summary = deliver_decisions(storm(2), SETTINGS, post=post)
+    summary = deliver(storm(2), SETTINGS, post=post)
     assert summary.messages_sent == 1
     assert "could not be formatted" in post.payloads[0]["text"] and "e-000001" in post.payloads[0]["text"]
 
@@ -121,7 +129,7 @@ def test_hash_mode_uses_the_deployment_secret() -> None:
         key_values="hash", direct_webhook_url="https://e.com/x", direct_key_hash_secret="k"
     )
     post = FakePost()
-    deliver_decisions([alert(access_event(keys=({"pk": "secret-customer"},)))], settings, post=post)
+    deliver([alert(access_event(keys=({"pk": "secret-customer"},)))], settings, post=post)
     dumped = json.dumps(post.payloads)
     assert "secret-customer" not in dumped and "hmac:" in dumped
 
@@ -136,8 +144,8 @@ def test_default_post_uses_webhook_client(monkeypatch: pytest.MonkeyPatch) -> No
         def __call__(self, payload: Mapping[str, Any], deadline: float | None) -> PostResult:
             return PostResult(True, 200, 1)
 
-    monkeypatch.setattr(deliver, "WebhookClient", Client)
-    assert deliver_decisions(storm(1), SETTINGS).messages_sent == 1
+    monkeypatch.setattr(webhook, "WebhookClient", Client)
+    assert deliver(storm(1), SETTINGS).messages_sent == 1
     assert seen == ["https://example.com/hook"]
 
 
