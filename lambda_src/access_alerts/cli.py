@@ -235,11 +235,10 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     to_deliver: list[Decision] = []
     status = EXIT_OK
     jsonl = args.format == "jsonl"
-    evaluate = policy.evaluate
     for path in args.files:
         try:
             for source_id, record in iter_file_records(path):
-                d = evaluate(record, source_id)
+                d = policy.evaluate(record, source_id)
                 tally.add(d)
                 if d.kind == "alert" and args.webhook is not None:
                     to_deliver.append(d)

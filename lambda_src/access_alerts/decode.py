@@ -81,10 +81,10 @@ def _timestamp(raw: object) -> int | None:
 
 def _log_event(entry: object, index: int) -> LogEvent:
     """One ``logEvents`` entry. Odd entries are kept (as JSON text) so that deciding them alerts."""
-    if type(entry) is not dict:
+    if not isinstance(entry, dict):
         return LogEvent(id=f"#{index}", timestamp=None, message=_dump(entry))
     message = entry.get("message")
-    if type(message) is not str:
+    if not isinstance(message, str):
         # A message that is already an object is a record written by a tool, not by CloudWatch Logs;
         # re-serialising it lets it be decided like any other record. Anything else alerts as unparseable.
         message = _dump(message if message is not None else entry)

@@ -3,21 +3,18 @@
 The ARN and ``sessionContext.sessionIssuer`` are trusted over ``type`` (which is not always consistent
 with them). Role sessions resolve to the IAM role: ``sessionIssuer.arn`` when the record carries it (it
 has the role's path), else ``arn:P:iam::A:role/NAME`` derived from the STS ARN. The session name is kept.
+``userIdentity`` comes from parsed JSON, so its objects are dicts; anything else is no identity.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from access_alerts.model import Principal
+from access_alerts.text import text_or_none
 
 _UNKNOWN = Principal(type="Unknown", arn=None, display="unknown caller (no userIdentity)", identified=False)
-_CACHE_MAX = 2048
-_cache: dict[tuple[object, ...], Principal] = {}
-
-
-def _s(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
@@ -50,80 +47,74 @@ def pathless_role_arn(role_arn: str) -> str | None:
 
 def issuer_arn(user_identity: object) -> str | None:
     """``sessionContext.sessionIssuer.arn`` when present."""
-    if type(user_identity) is not dict and not isinstance(user_identity, Mapping):
+    if not isinstance(user_identity, dict):
         return None
     ctx = user_identity.get("sessionContext")
-    if type(ctx) is not dict and not isinstance(ctx, Mapping):
+    if not isinstance(ctx, dict):
         return None
     issuer = ctx.get("sessionIssuer")
-    if type(issuer) is not dict and not isinstance(issuer, Mapping):
+    if not isinstance(issuer, dict):
         return None
-    return _s(issuer.get("arn"))
+    return text_or_none(issuer.get("arn"))
 
 
 def role_path_known(user_identity: object) -> bool:
     """True when the record names the role with its path (``sessionIssuer.arn`` is a role ARN)."""
     arn = issuer_arn(user_identity)
-    if type(arn) is not str or ":iam::" not in arn or ":role/" not in arn or arn.endswith("/"):
+    if arn is None or ":iam::" not in arn or ":role/" not in arn or arn.endswith("/"):
         return False
     # Known only when the issuer is the session's own role (see _role_session).
-    session = user_identity.get("arn") if isinstance(user_identity, Mapping) else None
-    if type(session) is str and ":assumed-role/" in session:
+    session = user_identity.get("arn") if isinstance(user_identity, dict) else None
+    if isinstance(session, str) and ":assumed-role/" in session:
         return session.split(":assumed-role/", 1)[1].split("/", 1)[0] == arn.rsplit("/", 1)[-1]
     return True
 
 
-def resolve_principal(user_identity: object) -> Principal:
-    """Who made the call. Never raises; ``identified`` is False when nothing usable is there."""
-    if type(user_identity) is not dict and not isinstance(user_identity, Mapping):
-        return _UNKNOWN
-    get = user_identity.get
-    arn = get("arn")
-    issuer: object = None
-    ctx = get("sessionContext")
-    if type(ctx) is dict:
-        si = ctx.get("sessionIssuer")
-        if type(si) is dict:
-            issuer = si.get("arn")
-    try:
-        if type(arn) is str and arn:
-            key: tuple[object, ...] = (get("type"), arn, issuer, get("invokedBy"), get("accountId"))
-        else:
-            key = (
-                get("type"),
-                arn,
-                issuer,
-                get("invokedBy"),
-                get("accountId"),
-                get("principalId"),
-                get("userName"),
-                _on_behalf_of(user_identity),
-            )
-        hit = _cache.get(key)
-    except TypeError:  # an unhashable value somewhere: resolve without the cache
-        return _resolve(user_identity)
-    if hit is not None:
-        return hit
-    principal = _resolve(user_identity)
-    if len(_cache) >= _CACHE_MAX:
-        _cache.clear()
-    _cache[key] = principal
-    return principal
-
-
 def _on_behalf_of(ui: Mapping[str, object]) -> tuple[str | None, str | None] | None:
     obo = ui.get("onBehalfOf")
-    if not isinstance(obo, Mapping):
+    if not isinstance(obo, dict):
         return None
-    return _s(obo.get("userId")), _s(obo.get("identityStoreArn"))
+    return text_or_none(obo.get("userId")), text_or_none(obo.get("identityStoreArn"))
 
 
-def _resolve(ui: Mapping[str, object]) -> Principal:
-    typ = _s(ui.get("type")) or "Unknown"
-    arn = _s(ui.get("arn"))
-    account = _s(ui.get("accountId"))
-    invoked_by = _s(ui.get("invokedBy"))
-    issuer = issuer_arn(ui)
+def resolve_principal(user_identity: object) -> Principal:
+    """Who made the call. Never raises; ``identified`` is False when nothing usable is there."""
+    if not isinstance(user_identity, dict):
+        return _UNKNOWN
+    fields = (
+        user_identity.get("type"),
+        user_identity.get("arn"),
+        user_identity.get("accountId"),
+        user_identity.get("invokedBy"),
+        issuer_arn(user_identity),
+        user_identity.get("principalId"),
+        user_identity.get("userName"),
+        _on_behalf_of(user_identity),
+    )
+    try:
+        return _resolve(*fields)
+    except TypeError:  # a value that cannot be a cache key (a list where a string belongs)
+        return _resolve.__wrapped__(*fields)
+
+
+# Memoised, because a storm of records usually comes from a handful of callers: on the 6,000 records of
+# `make bench`, resolving them takes about 45 ms without the cache and 17 ms with it, about 12% of
+# decode + decide + group (0.21 of 1.75 billion instructions).
+@lru_cache(maxsize=2048)
+def _resolve(
+    raw_type: object,
+    raw_arn: object,
+    raw_account: object,
+    raw_invoked_by: object,
+    issuer: str | None,  # sessionContext.sessionIssuer.arn
+    raw_principal_id: object,
+    raw_user_name: object,
+    obo: tuple[str | None, str | None] | None,  # Identity Center (userId, identityStoreArn)
+) -> Principal:
+    typ = text_or_none(raw_type) or "Unknown"
+    arn = text_or_none(raw_arn)
+    account = text_or_none(raw_account)
+    invoked_by = text_or_none(raw_invoked_by)
 
     if arn is not None:
         parts = split_arn(arn)
@@ -160,7 +151,7 @@ def _resolve(ui: Mapping[str, object]) -> Principal:
 
     if issuer is not None and role_name_of(issuer) is not None:
         # A role session whose STS ARN is missing: the issuer still names the role.
-        principal_id = _s(ui.get("principalId"))
+        principal_id = text_or_none(raw_principal_id)
         session = principal_id.split(":", 1)[1] if principal_id and ":" in principal_id else None
         iparts = split_arn(issuer)
         acct2 = iparts[3] if iparts else account
@@ -182,7 +173,6 @@ def _resolve(ui: Mapping[str, object]) -> Principal:
             type=typ, arn=None, display="AWS service (unnamed)", account_id=account, identified=False
         )
 
-    obo = _on_behalf_of(ui)
     if obo is not None and obo[0]:
         user_id, store = obo
         display = f"Identity Center user {user_id}"
@@ -192,14 +182,13 @@ def _resolve(ui: Mapping[str, object]) -> Principal:
             type=typ, arn=None, display=display, account_id=account, session_name=user_id, service=invoked_by
         )
 
-    principal_id = _s(ui.get("principalId"))
-    user_name = _s(ui.get("userName"))
+    principal_id, user_name = text_or_none(raw_principal_id), text_or_none(raw_user_name)
     if account or principal_id or user_name:
         # AWSAccount (another account calling) and similar: we know where it came from, not who.
-        who = user_name or principal_id or ""
+        name = user_name or principal_id or ""
         display = f"account {account}" if account else "account unknown"
-        if who:
-            display += f" ({who})"
+        if name:
+            display += f" ({name})"
         return Principal(type=typ, arn=None, display=display, account_id=account, service=invoked_by)
 
     if invoked_by:

@@ -3,8 +3,10 @@
 decode -> records (identity) -> policy (allowlist, tamper) -> grouping -> delivery (slack, webhook).
 Settings are frozen. The per-record types (LogEvent, Principal, AccessEvent, Decision) are
 treated as immutable by every stage but are not declared frozen: a frozen dataclass's __init__
-costs about three times as much, and these are built for every record on the hot path
-(`make bench`). Never assign to their fields after construction.
+sets each field through object.__setattr__, and these are built for every record on the hot path.
+Measured on the records of `make bench`: 18,000 AccessEvents take 125 ms frozen and 32 ms not, while
+decode + decide + group of the bench's 6,000 records takes about 230 ms. Never assign to their
+fields after construction.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def test_arn_patterns_never_match_service_callers() -> None:
     assert decide(p, {"type": "AWSService", "invokedBy": "dynamodb.amazonaws.com"})[0] == "alert"
 
 
-def test_memo_is_per_principal_and_consistent() -> None:
+def test_match_is_consistent_per_principal() -> None:
     allow = AllowList([f"arn:aws:iam::{A}:role/app"])
     pr = Principal(type="AssumedRole", arn=f"arn:aws:iam::{A}:role/app", display="x")
     other = Principal(type="AssumedRole", arn=f"arn:aws:iam::{A}:role/other", display="x")
