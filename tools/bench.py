@@ -13,7 +13,8 @@ Measured in one run, on the same generated payloads (realistic mixed CloudTrail 
    handler (warm, as on Lambda) to a local webhook that enforces 1 message/s with 429s: messages
    sent, 429s seen, wall time.
 
-The generator functions are also used by the load tests (tests/unit/test_load.py).
+The records and payloads come from tests/generators.py, which the unit and load tests use too; the
+webhook is tools/webhook_receiver.py with Slack's rate limit (``rate_limited``).
 """
 
 from __future__ import annotations
@@ -26,192 +27,21 @@ import io
 import json
 import logging
 import os
-import random
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "lambda_src"))
+sys.path[:0] = [str(REPO / "lambda_src"), str(REPO)]
 
-ACCOUNT = "111122223333"
-REGION = "us-east-1"
-TABLES = ("Orders", "Customers", "Sessions")  # Sessions is not monitored
-MONITORED = ("Orders", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Customers")
-APP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service/app-worker"
-ALLOWED = (f"arn:aws:iam::{ACCOUNT}:role/app-worker", f"arn:aws:iam::{ACCOUNT}:role/etl-*")
-DATA_APIS = (
-    ("GetItem", True),
-    ("PutItem", False),
-    ("UpdateItem", False),
-    ("DeleteItem", False),
-    ("Query", True),
-    ("Scan", True),
-    ("BatchGetItem", True),
-)
-
-
-def _role_identity(role: str, session: str, path: str = "/") -> dict[str, Any]:
-    return {
-        "type": "AssumedRole",
-        "principalId": f"AROAEXAMPLE{abs(hash(role)) % 10**8:08d}:{session}",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
-        "accountId": ACCOUNT,
-        "accessKeyId": "ASIAEXAMPLEKEY000001",
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": "AROAEXAMPLE",
-                "arn": f"arn:aws:iam::{ACCOUNT}:role{path}{role}",
-                "accountId": ACCOUNT,
-                "userName": role,
-            },
-            "attributes": {"creationDate": "2026-11-18T09:12:03Z", "mfaAuthenticated": "false"},
-        },
-    }
-
-
-IDENTITIES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("app", _role_identity("app-worker", "i-0abc1234def567890", "/service/")),
-    ("etl", _role_identity("etl-nightly", "glue-job-17")),
-    (
-        "alice",
-        _role_identity(
-            "AWSReservedSSO_DataScientist_1a2b3c4d5e6f7a8b",
-            "alice@example.com",
-            "/aws-reserved/sso.amazonaws.com/",
-        ),
-    ),
-    (
-        "bob",
-        {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLEBOB",
-            "arn": f"arn:aws:iam::{ACCOUNT}:user/bob",
-            "accountId": ACCOUNT,
-            "accessKeyId": "AKIAEXAMPLEBOB",
-            "userName": "bob",
-        },
-    ),
-)
-
-
-def make_record(
-    i: int,
-    rng: random.Random,
-    *,
-    who: str | None = None,
-    table: str | None = None,
-    api: tuple[str, bool] | None = None,
-) -> dict[str, Any]:
-    """One realistic DynamoDB data-event record (about 1.5 KB as JSON)."""
-    _name, identity = (
-        next(x for x in IDENTITIES if x[0] == who)
-        if who
-        else rng.choice(IDENTITIES[:1] * 6 + IDENTITIES[1:2] * 2 + IDENTITIES[2:])
-    )
-    table_name = table or rng.choice(TABLES)
-    event_name, read_only = api or rng.choice(DATA_APIS)
-    key = {"OrderId": f"o-{rng.randrange(10**6)}", "CustomerId": f"c-{rng.randrange(10**4)}"}
-    params: dict[str, Any] = {"tableName": table_name}
-    if event_name in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
-        params["key"] = key
-    if event_name == "PutItem":
-        params["item"] = ["OrderId", "CustomerId", "Total", "Status", "Lines"]
-    if event_name == "UpdateItem":
-        params["updateExpression"] = "SET #s = :s, #t = :t"
-        params["expressionAttributeNames"] = {"#s": "Status", "#t": "Total"}
-    if event_name in ("Query", "Scan"):
-        params["keyConditionExpression"] = "CustomerId = :c" if event_name == "Query" else None
-        params["limit"] = 100
-    if event_name == "BatchGetItem":
-        params = {"requestItems": [{"tableName": table_name, "key": key}]}
-    return {
-        "eventVersion": "1.09",
-        "userIdentity": identity,
-        "eventTime": f"2026-11-18T09:{(i // 60) % 60:02d}:{i % 60:02d}Z",
-        "eventSource": "dynamodb.amazonaws.com",
-        "eventName": event_name,
-        "awsRegion": REGION,
-        "sourceIPAddress": f"203.0.113.{i % 250 + 1}",
-        "userAgent": "aws-sdk-java/2.25.0 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS Java/17.0.9 "
-        "vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/standard",
-        "requestParameters": params,
-        "responseElements": None,
-        "requestID": f"REQ{i:020d}",
-        "eventID": f"{rng.getrandbits(32):08x}-{i % 65536:04x}-4a7d-9d5e-{i:012x}",
-        "readOnly": read_only,
-        "resources": [
-            {
-                "accountId": ACCOUNT,
-                "type": "AWS::DynamoDB::Table",
-                "ARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table_name}",
-            }
-        ],
-        "eventType": "AwsApiCall",
-        "managementEvent": False,
-        "recipientAccountId": ACCOUNT,
-        "eventCategory": "Data",
-        "tlsDetails": {
-            "tlsVersion": "TLSv1.3",
-            "cipherSuite": "TLS_AES_128_GCM_SHA256",
-            "clientProvidedHostHeader": f"dynamodb.{REGION}.amazonaws.com",
-        },
-    }
-
-
-def encode_event(messages: list[str], first_id: int = 0) -> dict[str, Any]:
-    """A Lambda event exactly as CloudWatch Logs builds it: {"awslogs": {"data": b64(gzip(json))}}."""
-    doc = {
-        "messageType": "DATA_MESSAGE",
-        "owner": ACCOUNT,
-        "logGroup": "aws-cloudtrail-logs-access-alerts",
-        "logStream": f"{ACCOUNT}_CloudTrail_{REGION}",
-        "subscriptionFilters": ["access-alerts"],
-        "logEvents": [
-            {"id": f"{first_id + n:056d}", "timestamp": 1763456100000 + n, "message": m}
-            for n, m in enumerate(messages)
-        ],
-    }
-    blob = gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
-    return {"awslogs": {"data": base64.b64encode(blob).decode()}}
-
-
-def make_payloads(
-    total_records: int,
-    *,
-    seed: int = 7,
-    max_bytes: int = 1_000_000,
-    max_records: int | None = None,
-    **record_kw: Any,
-) -> Iterator[tuple[dict[str, Any], int]]:
-    """Split ``total_records`` records into payloads of about ``max_bytes`` of record text each.
-
-    Yields (event, number of records in it).
-    """
-    rng = random.Random(seed)  # noqa: S311  (test data, not crypto)
-    batch: list[str] = []
-    size = 0
-    first = 0
-    for i in range(total_records):
-        text = json.dumps(make_record(i, rng, **record_kw), separators=(",", ":"))
-        if batch and (size + len(text) > max_bytes or (max_records and len(batch) >= max_records)):
-            yield encode_event(batch, first), len(batch)
-            first += len(batch)
-            batch, size = [], 0
-        batch.append(text)
-        size += len(text)
-    if batch:
-        yield encode_event(batch, first), len(batch)
+from tests.generators import ALLOWED, MONITORED, make_payloads  # noqa: E402
+from tools.webhook_receiver import WebhookReceiver, rate_limited  # noqa: E402
 
 
 def bench_environ(webhook_url: str) -> dict[str, str]:
@@ -221,64 +51,6 @@ def bench_environ(webhook_url: str) -> dict[str, str]:
         "ACCESS_ALERTS_ALLOWED": json.dumps(list(ALLOWED)),
         "ACCESS_ALERTS_WEBHOOK_URL": webhook_url,
     }
-
-
-# -- local webhook that enforces a rate ----------------------------------------------------------
-
-
-class RateLimitedWebhook:
-    """127.0.0.1 webhook: accepts at most ``rate`` messages/s (bucket of ``burst``), else 429."""
-
-    def __init__(self, rate: float = 1.0, burst: float = 1.0) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = burst
-        self.last = time.monotonic()
-        self.accepted = 0
-        self.rejected = 0
-        self.lock = threading.Lock()
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with hook.lock:
-                    now = time.monotonic()
-                    hook.tokens = min(hook.burst, hook.tokens + (now - hook.last) * hook.rate)
-                    hook.last = now
-                    ok = hook.tokens >= 1.0
-                    if ok:
-                        hook.tokens -= 1.0
-                        hook.accepted += 1
-                    else:
-                        hook.rejected += 1
-                body = b"ok" if ok else b"rate_limited"
-                self.send_response(200 if ok else 429)
-                if not ok:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/services/T/B/bench"
-
-    def __enter__(self) -> RateLimitedWebhook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class FakeContext:
@@ -384,7 +156,8 @@ def _memory(event: dict[str, Any], policy: Any) -> int:
 def _storm(total: int) -> dict[str, Any]:
     from access_alerts import handler
 
-    with RateLimitedWebhook(rate=1.0, burst=1.0) as hook:
+    with WebhookReceiver() as hook:
+        hook.respond_by(rate_limited(rate=1.0, burst=1.0))
         os.environ.update(bench_environ(hook.url))
         handler.reset_state()
         events = list(make_payloads(total, seed=11, who="alice", table="Orders", api=("DeleteItem", False)))
@@ -403,8 +176,8 @@ def _storm(total: int) -> dict[str, Any]:
             "alerts": alerts,
             "sent": sent,
             "failed": failed,
-            "rejected": hook.rejected,
-            "accepted": hook.accepted,
+            "rejected": sum(r.status == 429 for r in hook.received()),
+            "accepted": len(hook.delivered()),
             "wall": wall,
         }
 

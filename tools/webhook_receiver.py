@@ -1,8 +1,9 @@
 """A local stand-in for a Slack incoming webhook, on 127.0.0.1 only.
 
-It records every POST, answers ``ok`` (or a scripted status such as 429 with ``Retry-After``, or 500), and
-can print each received Slack message readably (header, fields, text). Used by the e2e tests, the demo and
-by hand:
+It records every POST, answers ``ok`` (or a scripted status such as 429 with ``Retry-After``, or 500, or an
+answer chosen per request by a function, such as Slack's rate limit), and can print each received Slack
+message readably (header, fields, text). The one local HTTP stub of the project: used by the unit and e2e
+tests, the load test, the benchmark, the demo and by hand:
 
     python tools/webhook_receiver.py [--port 8765] [--status 500]
 
@@ -12,6 +13,8 @@ In Python::
         ... post to hook.url ...
         hook.respond_with(500)          # every later request gets 500 until hook.respond_with(200)
         hook.respond_with(429, times=2, retry_after=1)
+        hook.respond_with(200, times=1, delay=2.0)   # answer late (client timeouts)
+        hook.respond_by(rate_limited(rate=1.0))      # decide each answer with a function
         hook.received()                 # list of ReceivedRequest
 """
 
@@ -22,6 +25,7 @@ import json
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,12 +54,23 @@ class ReceivedRequest:
         return render_slack(payload) if isinstance(payload, dict) else str(payload)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One answer: the status, an optional ``Retry-After`` (seconds), the body, and how long to wait first."""
+
+    status: int = 200
+    retry_after: float | None = None
+    body: str = ""  # empty: "ok", "rate_limited" or "error" by status
+    delay: float = 0.0
+
+
 @dataclass
 class _Script:
-    status: int = 200
+    reply: Reply
     times: int | None = None  # None: until changed
-    retry_after: float | None = None
-    body: str = ""
+
+
+Responder = Callable[[], Reply]
 
 
 @dataclass
@@ -63,6 +78,26 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[ReceivedRequest] = field(default_factory=list)
     script: list[_Script] = field(default_factory=list)
+    responder: Responder | None = None
+
+
+def rate_limited(rate: float = 1.0, burst: float = 1.0) -> Responder:
+    """Slack's incoming-webhook limit: at most ``rate`` messages a second (a bucket of ``burst``), above
+    that 429 with ``Retry-After: 1``."""
+    lock = threading.Lock()
+    bucket = {"tokens": burst, "last": time.monotonic()}
+
+    def answer() -> Reply:
+        with lock:
+            now = time.monotonic()
+            bucket["tokens"] = min(burst, bucket["tokens"] + (now - bucket["last"]) * rate)
+            bucket["last"] = now
+            if bucket["tokens"] >= 1.0:
+                bucket["tokens"] -= 1.0
+                return Reply(200)
+        return Reply(429, retry_after=1)
+
+    return answer
 
 
 def _texts(obj: Any) -> list[str]:
@@ -169,13 +204,26 @@ class WebhookReceiver:
         self.stop()
 
     def respond_with(
-        self, status: int, *, times: int | None = None, retry_after: float | None = None, body: str = ""
+        self,
+        status: int,
+        *,
+        times: int | None = None,
+        retry_after: float | None = None,
+        body: str = "",
+        delay: float = 0.0,
     ) -> None:
-        """Answer the next ``times`` requests (or all, when None) with ``status``; 200 restores normal."""
+        """Answer the next ``times`` requests (or all, when None) with ``status``; 200 restores normal.
+        Calls queue up: ``respond_with(500, times=2)`` then ``respond_with(429, times=1)`` answers 500,
+        500, 429, then 200."""
         with self._state.lock:
             if times is None:
                 self._state.script.clear()
-            self._state.script.append(_Script(status, times, retry_after, body))
+            self._state.script.append(_Script(Reply(status, retry_after, body, delay), times))
+
+    def respond_by(self, responder: Responder | None) -> None:
+        """Let ``responder()`` choose every answer (after any scripted ones); None restores normal."""
+        with self._state.lock:
+            self._state.responder = responder
 
     def received(self) -> list[ReceivedRequest]:
         with self._state.lock:
@@ -189,19 +237,21 @@ class WebhookReceiver:
         with self._state.lock:
             self._state.requests.clear()
             self._state.script.clear()
+            self._state.responder = None
 
     # -------------------------------------------------------------- server side
-    def _next_response(self) -> _Script:
+    def _next_reply(self) -> Reply:
         with self._state.lock:
             while self._state.script:
                 head = self._state.script[0]
                 if head.times is None:
-                    return head
+                    return head.reply
                 if head.times > 0:
                     head.times -= 1
-                    return head
+                    return head.reply
                 self._state.script.pop(0)
-            return _Script()
+            responder = self._state.responder
+        return responder() if responder is not None else Reply()
 
     def _record(self, request: ReceivedRequest) -> None:
         with self._state.lock:
@@ -224,18 +274,23 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                script = receiver._next_response()
-                status = script.status
-                text = script.body or ("ok" if status < 300 else "rate_limited" if status == 429 else "error")
+                reply = receiver._next_reply()
+                status = reply.status
+                text = reply.body or ("ok" if status < 300 else "rate_limited" if status == 429 else "error")
                 data = text.encode()
                 receiver._record(ReceivedRequest(self.path, dict(self.headers.items()), body, status))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                if script.retry_after is not None:
-                    self.send_header("Retry-After", f"{script.retry_after:g}")
-                self.end_headers()
-                self.wfile.write(data)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    if reply.retry_after is not None:
+                        self.send_header("Retry-After", f"{reply.retry_after:g}")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up waiting (a timeout test): nothing to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: requests are reported by echo / received()

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
-import time
 import zlib
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from access_alerts.model import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, SubscriptionPayload
+from access_alerts.text import first_line, json_type
 
 # Decompressed payloads larger than this are refused (a Lambda event is at most a few MB compressed).
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
@@ -103,7 +101,7 @@ def _dump(value: object) -> str:
 def payload_from_document(doc: object) -> SubscriptionPayload:
     """Build a payload from the already decompressed and parsed subscription JSON."""
     if not isinstance(doc, Mapping):
-        raise PayloadError(f"subscription data is a JSON {_json_type(doc)}, not an object")
+        raise PayloadError(f"subscription data is a JSON {json_type(doc)}, not an object")
     message_type = doc.get("messageType")
     events_raw = doc.get("logEvents")
     if message_type is None:
@@ -120,7 +118,7 @@ def payload_from_document(doc: object) -> SubscriptionPayload:
         else:
             raise PayloadError("subscription data has no logEvents")
     if not isinstance(events_raw, list):
-        raise PayloadError(f"logEvents is a JSON {_json_type(events_raw)}, not a list")
+        raise PayloadError(f"logEvents is a JSON {json_type(events_raw)}, not a list")
     events = tuple(_log_event(entry, i) for i, entry in enumerate(events_raw))
     return SubscriptionPayload(
         message_type=message_type,
@@ -135,22 +133,6 @@ def _opt_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
-
-
 def decode_data(data: object) -> SubscriptionPayload:
     """Decode the ``awslogs.data`` string (base64 of gzip of JSON)."""
     if isinstance(data, str):
@@ -161,7 +143,7 @@ def decode_data(data: object) -> SubscriptionPayload:
     elif isinstance(data, bytes | bytearray):
         raw = bytes(data)
     else:
-        raise PayloadError(f"awslogs.data is a {_json_type(data)}, not a string")
+        raise PayloadError(f"awslogs.data is a {json_type(data)}, not a string")
     if not raw.strip():
         raise PayloadError("awslogs.data is empty")
     try:
@@ -177,24 +159,20 @@ def decode_data(data: object) -> SubscriptionPayload:
     except RecursionError:
         raise PayloadError("subscription data is not JSON (nested too deeply)") from None
     except ValueError as exc:
-        raise PayloadError(f"subscription data is not JSON ({_short(exc)})") from None
+        raise PayloadError(f"subscription data is not JSON ({first_line(exc, 200)})") from None
     return payload_from_document(doc)
-
-
-def _short(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
 def decode_subscription(event: object) -> SubscriptionPayload:
     """Decode a Lambda event from a CloudWatch Logs subscription. Raises only :class:`PayloadError`."""
     try:
         if not isinstance(event, Mapping):
-            raise PayloadError(f"event is a {_json_type(event)}, not an object")
+            raise PayloadError(f"event is a {json_type(event)}, not an object")
         awslogs = event.get("awslogs")
         if awslogs is None:
             raise PayloadError("event has no 'awslogs' field (not a CloudWatch Logs subscription event)")
         if not isinstance(awslogs, Mapping):
-            raise PayloadError(f"event field 'awslogs' is a {_json_type(awslogs)}, not an object")
+            raise PayloadError(f"event field 'awslogs' is a {json_type(awslogs)}, not an object")
         if "data" not in awslogs:
             raise PayloadError("event has no 'awslogs.data' field")
         return decode_data(awslogs.get("data"))
@@ -204,40 +182,3 @@ def decode_subscription(event: object) -> SubscriptionPayload:
         raise PayloadError("payload too large to decode") from None
     except Exception as exc:  # defensive: the contract is that nothing else escapes
         raise PayloadError(f"payload could not be decoded ({type(exc).__name__})") from None
-
-
-def encode_subscription(
-    messages: Iterable[str | Mapping[str, Any] | LogEvent],
-    *,
-    message_type: str = DATA_MESSAGE,
-    owner: str = "123456789012",
-    log_group: str = "aws-cloudtrail-logs",
-    log_stream: str = "123456789012_CloudTrail_us-east-1",
-    subscription_filters: Iterable[str] = ("access-alerts",),
-    first_id: int = 1,
-    timestamp: int | None = None,
-) -> dict[str, dict[str, str]]:
-    """Build a Lambda event the way CloudWatch Logs does (for tests, the demo and replays).
-
-    Each message is a CloudTrail record as JSON text, a record mapping (serialised here) or a
-    :class:`LogEvent` (kept as is).
-    """
-    now = int(time.time() * 1000) if timestamp is None else timestamp
-    events: list[dict[str, object]] = []
-    for i, msg in enumerate(messages):
-        if isinstance(msg, LogEvent):
-            events.append({"id": msg.id, "timestamp": msg.timestamp, "message": msg.message})
-            continue
-        text = msg if isinstance(msg, str) else json.dumps(msg, separators=(",", ":"))
-        # CloudWatch Logs event ids are 56-digit strings; a counter keeps them unique and readable.
-        events.append({"id": f"{first_id + i:056d}", "timestamp": now, "message": text})
-    doc = {
-        "messageType": message_type,
-        "owner": owner,
-        "logGroup": log_group,
-        "logStream": log_stream,
-        "subscriptionFilters": list(subscription_filters),
-        "logEvents": events,
-    }
-    blob = gzip.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), mtime=0)
-    return {"awslogs": {"data": base64.b64encode(blob).decode("ascii")}}

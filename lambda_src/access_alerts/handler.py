@@ -35,6 +35,7 @@ from .logs import configure_logging
 from .metrics import emit_summary
 from .model import CONTROL_MESSAGE, DATA_MESSAGE, Decision
 from .policy import Policy
+from .text import first_line
 
 if TYPE_CHECKING:
     from .webhook import PostFn
@@ -155,7 +156,7 @@ def decide_event(event: object, policy: Policy, request_id: str | None = None) -
     try:
         payload = decode_subscription(event)
     except PayloadError as exc:
-        reason = str(exc)[:300]
+        reason = first_line(exc, 300)
         log.error(
             "unparseable subscription payload", extra={"reason": reason, "shape": describe_event(event)}
         )

@@ -27,6 +27,7 @@ from access_alerts.model import (
 )
 from access_alerts.records import RecordError, is_dynamodb, parse_record, table_of_arn
 from access_alerts.tamper import PipelineWatch
+from access_alerts.text import first_line
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
 
@@ -132,8 +133,7 @@ class Policy:
             except RecursionError:
                 return _alert("record is not JSON (nested too deeply)", "unparseable", None, source_id, None)
             except (ValueError, TypeError) as exc:
-                reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-                return _alert(f"record is not JSON ({reason})", "unparseable", None, source_id, None)
+                return _alert(f"record is not JSON ({first_line(exc)})", "unparseable", None, source_id, None)
         else:
             return _alert(
                 f"record is a {type(message).__name__}, not JSON text", "unparseable", None, source_id, None

@@ -30,6 +30,7 @@ from .decode import PayloadError, decode_subscription
 from .delivery import DeliveryError
 from .grouping import group_alerts
 from .handler import PayloadRejected, State, build_state, process_event
+from .text import first_line
 
 EXIT_OK = 0
 EXIT_KEPT = 1
@@ -119,7 +120,7 @@ def _one(message_id: str, body: str, state: State, dry_run: bool, out: TextIO) -
         payload = decode_subscription(event)
     except (ValueError, PayloadError) as exc:
         # The Lambda already alerted about an undecodable payload; keep it for a person to inspect.
-        print(f"message {message_id}: kept: {str(exc)[:200]}", file=out)
+        print(f"message {message_id}: kept: {first_line(exc, 200)}", file=out)
         return False
     if dry_run:
         decisions = state.policy.evaluate_payload(payload)

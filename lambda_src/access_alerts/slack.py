@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -318,13 +318,3 @@ def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, 
     if payload_size(payload) > MAX_PAYLOAD_CHARS:  # pathological (thousands of short fields): minimal form
         payload = {"text": payload["text"], "blocks": payload["blocks"][:2]}
     return payload
-
-
-Formatter = Callable[[AlertGroup], dict[str, Any]]
-
-
-def formatter(name: str, keys: KeyFormatter) -> Formatter:
-    def _format(group: AlertGroup) -> dict[str, Any]:
-        return format_group(group, name, keys)
-
-    return _format

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from access_alerts.decode import PayloadError, decode_subscription, gunzip, payload_from_document
 from access_alerts.model import DATA_MESSAGE
+from access_alerts.text import first_line
 
 MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # decompressed size of one input file
 
@@ -110,8 +111,7 @@ def iter_file_records(path: str | Path) -> Iterator[tuple[str, str | Mapping[str
             value = json.loads(line)
         except (ValueError, RecursionError) as exc:
             if first:
-                reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-                raise SourceError(f"not JSON or JSON Lines (line {lineno}: {reason})") from None
+                raise SourceError(f"not JSON or JSON Lines (line {lineno}: {first_line(exc)})") from None
             yield f"{name}:{lineno}", line  # decided as unparseable: alerts, never dropped
             continue
         first = False

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from access_alerts import cli
-from access_alerts.decode import decode_subscription, encode_subscription
+from access_alerts.decode import decode_subscription
 from access_alerts.model import PolicySettings
 from access_alerts.policy import Policy
+from tools.payloads import encode_subscription
 
 REPO = Path(__file__).resolve().parent.parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "records"

@@ -9,15 +9,9 @@ from typing import Any
 
 import pytest
 
-from access_alerts.decode import (
-    CONTROL_MESSAGE,
-    DATA_MESSAGE,
-    MAX_DECOMPRESSED_BYTES,
-    PayloadError,
-    decode_subscription,
-    encode_subscription,
-)
-from access_alerts.model import LogEvent
+from access_alerts.decode import MAX_DECOMPRESSED_BYTES, PayloadError, decode_subscription
+from access_alerts.model import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent
+from tools.payloads import encode_subscription
 
 
 def wrap(raw: bytes) -> dict[str, dict[str, str]]:

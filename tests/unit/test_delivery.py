@@ -8,15 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from test_pipeline_factories import (
-    access_event,
-    alert,
-    allowed,
-    ignored,
-    role_principal,
-    storm,
-    user_principal,
-)
 
 from access_alerts import slack, webhook
 from access_alerts.config import DeliverySettings
@@ -25,6 +16,15 @@ from access_alerts.grouping import group_alerts
 from access_alerts.metrics import METRICS, NAMESPACE, emf_document, emit_summary
 from access_alerts.model import Decision
 from access_alerts.webhook import PostResult
+from tests.factories import (
+    access_event,
+    alert,
+    allowed,
+    ignored,
+    role_principal,
+    storm,
+    user_principal,
+)
 
 SETTINGS = DeliverySettings(name="prod", direct_webhook_url="https://example.com/hook")
 

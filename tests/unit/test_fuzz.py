@@ -11,9 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from access_alerts.decode import PayloadError, decode_subscription, encode_subscription
+from access_alerts.decode import PayloadError, decode_subscription
 from access_alerts.model import Decision, PipelineResources, PolicySettings
 from access_alerts.policy import Policy
+from tools.payloads import encode_subscription
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 BY_NAME: dict[str, dict[str, Any]] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from test_pipeline_factories import (
+from access_alerts.grouping import MAX_KEYS, count_decisions, group_alerts
+from tests.factories import (
     access_event,
     alert,
     allowed,
@@ -11,8 +12,6 @@ from test_pipeline_factories import (
     storm,
     user_principal,
 )
-
-from access_alerts.grouping import MAX_KEYS, count_decisions, group_alerts
 
 
 def test_ten_thousand_records_one_person_one_table_is_one_group() -> None:

@@ -16,8 +16,10 @@ from access_alerts import handler
 from access_alerts.config import ConfigError
 from access_alerts.delivery import DeliveryError
 from access_alerts.handler import PayloadRejected, describe_event
+from access_alerts.model import CONTROL_MESSAGE
 from access_alerts.webhook import WebhookClient
-from tools.bench import ACCOUNT, ALLOWED, MONITORED, REGION, encode_event, make_record
+from tests.generators import ACCOUNT, ALLOWED, MONITORED, REGION, make_record
+from tools.payloads import encode_subscription
 from tools.webhook_receiver import WebhookReceiver
 
 TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/access-alerts"
@@ -110,7 +112,7 @@ def test_mixed_payload_is_grouped_delivered_and_counted(
         + records(50, seed=3, who="bob", table="Sessions")  # not a monitored table
         + [stop_logging()]
     )
-    result = handler.lambda_handler(encode_event(messages), Context())
+    result = handler.lambda_handler(encode_subscription(messages), Context())
     assert result["status"] == "ok"
     assert result["records"] == 551
     assert (result["alert"], result["allowed"], result["ignored"]) == (301, 200, 50)
@@ -128,18 +130,19 @@ def test_mixed_payload_is_grouped_delivered_and_counted(
 
 
 def test_control_message_is_acknowledged(hook: WebhookReceiver) -> None:
-    event = encode_event(["CWL CONTROL MESSAGE: Checking health of destination Lambda."])
-    doc = json.loads(__import__("gzip").decompress(base64.b64decode(event["awslogs"]["data"])))
-    doc["messageType"] = "CONTROL_MESSAGE"
-    doc["logGroup"], doc["logStream"] = "", ""
-    blob = __import__("gzip").compress(json.dumps(doc).encode())
-    result = handler.lambda_handler({"awslogs": {"data": base64.b64encode(blob).decode()}}, Context())
-    assert result["status"] == "ok" and result["message_type"] == "CONTROL_MESSAGE"
+    event = encode_subscription(
+        ["CWL CONTROL MESSAGE: Checking health of destination Lambda."],
+        message_type=CONTROL_MESSAGE,
+        log_group="",
+        log_stream="",
+    )
+    result = handler.lambda_handler(event, Context())
+    assert result["status"] == "ok" and result["message_type"] == CONTROL_MESSAGE
     assert result["messages_sent"] == 0 and hook.received() == []
 
 
 def test_only_allowed_records_send_nothing(hook: WebhookReceiver) -> None:
-    result = handler.lambda_handler(encode_event(records(20, who="app", table="Orders")), Context())
+    result = handler.lambda_handler(encode_subscription(records(20, who="app", table="Orders")), Context())
     assert result["allowed"] == 20 and result["messages_sent"] == 0 and hook.received() == []
 
 
@@ -179,7 +182,7 @@ def test_rejected_message_fails_the_invocation(
     hook.respond_with(400, body="invalid_payload")
     with pytest.raises(DeliveryError) as info:
         handler.lambda_handler(
-            encode_event(records(5, who="bob", table="Orders", api=("PutItem", False))), Context()
+            encode_subscription(records(5, who="bob", table="Orders", api=("PutItem", False))), Context()
         )
     assert info.value.summary.records_in_failed_deliveries == 5
     assert len(hook.received()) == 1  # a 400 is not retried
@@ -193,7 +196,7 @@ def test_server_errors_are_retried_within_the_invocation(hook: WebhookReceiver) 
     handler.get_state().post = fast_client(hook.url)
     hook.respond_with(500, times=2)
     result = handler.lambda_handler(
-        encode_event(records(5, who="bob", table="Orders", api=("Query", True))), Context()
+        encode_subscription(records(5, who="bob", table="Orders", api=("Query", True))), Context()
     )
     assert result["messages_sent"] == 1
     assert [r.status for r in hook.received()] == [500, 500, 200]
@@ -203,7 +206,7 @@ def test_deadline_stops_waiting_for_retry_after(hook: WebhookReceiver) -> None:
     hook.respond_with(429, retry_after=30)
     started = time.monotonic()
     with pytest.raises(DeliveryError) as info:
-        handler.lambda_handler(encode_event(records(3, who="bob", table="Orders")), Context(seconds=8))
+        handler.lambda_handler(encode_subscription(records(3, who="bob", table="Orders")), Context(seconds=8))
     assert time.monotonic() - started < 2.0
     assert "deadline" in info.value.summary.failures[0]
 
@@ -218,7 +221,7 @@ def test_config_is_loaded_once_per_cold_start(hook: WebhookReceiver, monkeypatch
 
     monkeypatch.setattr(handler, "load_config", counting)
     for _ in range(3):
-        handler.lambda_handler(encode_event(records(2, who="app", table="Orders")), Context())
+        handler.lambda_handler(encode_subscription(records(2, who="app", table="Orders")), Context())
     assert calls == [1]
 
 
@@ -228,25 +231,25 @@ def test_bad_config_fails_every_invocation(
     monkeypatch.setenv("ACCESS_ALERTS_ALLOWED", '["not-an-arn"]')
     for _ in range(2):
         with pytest.raises(ConfigError, match="not-an-arn"):
-            handler.lambda_handler(encode_event(records(1)), Context())
+            handler.lambda_handler(encode_subscription(records(1)), Context())
     monkeypatch.setenv("ACCESS_ALERTS_ALLOWED", "[]")
     monkeypatch.setenv("ACCESS_ALERTS_KEY_VALUES", "maybe")
     with pytest.raises(ConfigError, match="ACCESS_ALERTS_KEY_VALUES"):
-        handler.lambda_handler(encode_event(records(1)), Context())
+        handler.lambda_handler(encode_subscription(records(1)), Context())
     assert "configuration error" in capsys.readouterr().out
 
 
 def test_webhook_url_never_logged(hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]) -> None:
     hook.respond_with(400, body="no_service")
     with pytest.raises(DeliveryError):
-        handler.lambda_handler(encode_event(records(3, who="bob", table="Orders")), Context())
+        handler.lambda_handler(encode_subscription(records(3, who="bob", table="Orders")), Context())
     captured = capsys.readouterr()
     assert hook.url not in captured.out + captured.err
     assert "local-test-hook" not in captured.out + captured.err
 
 
 def test_record_bodies_not_logged(hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]) -> None:
-    handler.lambda_handler(encode_event(records(3, who="bob", table="Orders")), Context())
+    handler.lambda_handler(encode_subscription(records(3, who="bob", table="Orders")), Context())
     out = capsys.readouterr().out
     assert "o-" not in out.replace("outcome", "")  # key values (OrderId o-NNN) stay out of the logs
     assert "requestParameters" not in out

@@ -11,7 +11,6 @@ import json
 import random
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,50 +20,24 @@ from access_alerts import handler
 from access_alerts.delivery import DeliveryError
 from access_alerts.grouping import AlertGroup
 from access_alerts.webhook import PostResult, WebhookClient
-from tools.bench import ALLOWED, MONITORED, encode_event, make_record
+from tests.generators import ALLOWED, MONITORED, make_record
+from tools.payloads import encode_subscription
+from tools.webhook_receiver import Reply, Responder, WebhookReceiver
 
 
-class FlakyWebhook:
+def flaky(seed: int, error_rate: float) -> Responder:
     """Answers 200, 429 (Retry-After 0) or 500 at random, from a seeded generator."""
+    rng = random.Random(seed)  # noqa: S311  (test data, not crypto)
+    lock = threading.Lock()
 
-    def __init__(self, seed: int, error_rate: float) -> None:
-        self.rng = random.Random(seed)  # noqa: S311  (test data, not crypto)
-        self.error_rate = error_rate
-        self.lock = threading.Lock()
-        self.statuses: list[int] = []
-        hook = self
+    def answer() -> Reply:
+        with lock:
+            roll = rng.random()
+        if roll >= error_rate:
+            return Reply(200)
+        return Reply(429, retry_after=0) if roll < error_rate / 2 else Reply(500)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with hook.lock:
-                    roll = hook.rng.random()
-                    status = 200 if roll >= hook.error_rate else (429 if roll < hook.error_rate / 2 else 500)
-                    hook.statuses.append(status)
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok" if status == 200 else b"no")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return answer
 
 
 class Context:
@@ -101,8 +74,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def run_load(total_records: int, payloads: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    hook = FlakyWebhook(seed=2024, error_rate=0.35)
-    try:
+    with WebhookReceiver() as hook:
+        hook.respond_by(flaky(seed=2024, error_rate=0.35))
         # Spy on what the handler grouped and what each POST returned, in order.
         groups_seen: list[AlertGroup] = []
         real_group = handler.group_alerts
@@ -138,7 +111,8 @@ def run_load(total_records: int, payloads: int, monkeypatch: pytest.MonkeyPatch)
             all_alert_ids |= alert_ids
             start = len(groups_seen)
             try:
-                summary = handler.lambda_handler(encode_event(messages, first_id=p * per_payload), Context())
+                event = encode_subscription(messages, first_id=p * per_payload)
+                summary = handler.lambda_handler(event, Context())
             except DeliveryError as exc:
                 failed_invocations += 1
                 summary = exc.summary.as_dict()
@@ -162,11 +136,10 @@ def run_load(total_records: int, payloads: int, monkeypatch: pytest.MonkeyPatch)
         assert vanished == set()
         assert delivered_ids <= all_alert_ids  # nothing invented
         # The flaky webhook really did fail: some invocations failed, most succeeded.
-        assert 429 in hook.statuses and 500 in hook.statuses
+        statuses = [r.status for r in hook.received()]
+        assert 429 in statuses and 500 in statuses
         assert 0 < failed_invocations < payloads
-        assert sum(r.ok for r in results) == hook.statuses.count(200)
-    finally:
-        hook.close()
+        assert sum(r.ok for r in results) == statuses.count(200)
 
 
 def test_load_default_size(environment: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from access_alerts.allowlist import AllowList, PatternError
-from access_alerts.decode import decode_subscription, encode_subscription
+from access_alerts.decode import decode_subscription
 from access_alerts.model import PipelineResources, PolicySettings, Principal
 from access_alerts.policy import Policy
+from tools.payloads import encode_subscription
 
 A = "111122223333"
 ORDERS = f"arn:aws:dynamodb:us-east-1:{A}:table/Orders"

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from access_alerts.decode import decode_subscription, encode_subscription
+from access_alerts.decode import decode_subscription
 from access_alerts.model import PipelineResources, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.records import parse_record
+from tools.payloads import encode_subscription
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 ACCT = "111122223333"

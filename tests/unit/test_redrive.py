@@ -14,7 +14,8 @@ from moto import mock_aws
 
 from access_alerts import config as config_mod
 from access_alerts import handler, redrive
-from tools.bench import ALLOWED, MONITORED, encode_event, make_record
+from tests.generators import ALLOWED, MONITORED, make_record
+from tools.payloads import encode_subscription
 from tools.webhook_receiver import WebhookReceiver
 
 
@@ -46,7 +47,7 @@ def on_failure_record(event: Any) -> str:
 
 def payload(n: int, seed: int, who: str = "bob") -> Any:
     rng = random.Random(seed)  # noqa: S311  (test data, not crypto)
-    return encode_event(
+    return encode_subscription(
         [json.dumps(make_record(i, rng, who=who, table="Orders", api=("PutItem", False))) for i in range(n)],
         first_id=seed * 1000,
     )

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
-from test_pipeline_factories import access_event, alert, role_principal, storm, user_principal
 
 from access_alerts.grouping import group_alerts
 from access_alerts.keys import KeyFormatter, canonical_key, key_digest
@@ -26,6 +25,7 @@ from access_alerts.slack import (
     esc,
     format_group,
 )
+from tests.factories import access_event, alert, role_principal, storm, user_principal
 
 SHOW = KeyFormatter("show")
 HOSTILE = "<!channel> <https://evil.example|click me> & `rm -rf` <@U123>"

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from access_alerts.decode import decode_subscription, encode_subscription
+from access_alerts.decode import decode_subscription
 from access_alerts.sources import SourceError, iter_file_records
+from tools.payloads import encode_subscription
 
 REC_A = {
     "eventVersion": "1.09",

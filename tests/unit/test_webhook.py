@@ -1,15 +1,11 @@
-"""webhook.WebhookClient against a real HTTP server on 127.0.0.1, with a fake clock and sleep."""
+"""webhook.WebhookClient against the local webhook receiver on 127.0.0.1, with a fake clock and sleep."""
 
 from __future__ import annotations
 
 import json
 import logging
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,67 +17,16 @@ from access_alerts.webhook import (
     safe_excerpt,
     urllib_transport,
 )
+from tools.webhook_receiver import WebhookReceiver
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: str = "ok"
-    retry_after: str | None = None
-    delay: float = 0.0
-
-
-@dataclass
-class Server:
-    """Answers POSTs from a script (then 200 ok); records request bodies and headers."""
-
-    script: list[Reply] = field(default_factory=list)
-    bodies: list[bytes] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-    def next(self) -> Reply:
-        with self.lock:
-            return self.script.pop(0) if self.script else Reply()
+def bodies(server: WebhookReceiver) -> list[bytes]:
+    return [r.body for r in server.received()]
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
-    state = Server()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            with state.lock:
-                state.bodies.append(body)
-                state.headers.append(dict(self.headers))
-            reply = state.next()
-            if reply.delay:
-                time.sleep(reply.delay)
-            data = reply.body.encode()
-            try:
-                self.send_response(reply.status)
-                if reply.retry_after is not None:
-                    self.send_header("Retry-After", reply.retry_after)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/services/T/B/x"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def server(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    return webhook_receiver
 
 
 class FakeTime:
@@ -114,67 +59,71 @@ def client(url: str, fake: FakeTime, **kw: object) -> WebhookClient:
     return WebhookClient(url, **options)  # type: ignore[arg-type]
 
 
-def test_200_posts_json_once(server: Server, fake: FakeTime) -> None:
+def test_200_posts_json_once(server: WebhookReceiver, fake: FakeTime) -> None:
     result = client(server.url, fake).post({"text": "héllo"})
     assert result.ok and result.status == 200 and result.attempts == 1
-    assert json.loads(server.bodies[0]) == {"text": "héllo"}
-    assert server.headers[0]["Content-Type"].startswith("application/json")
+    assert json.loads(bodies(server)[0]) == {"text": "héllo"}
+    assert server.received()[0].headers["Content-Type"].startswith("application/json")
     assert fake.sleeps == []
 
 
-def test_429_honours_retry_after(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(429, "rate_limited", retry_after="7"), Reply(429, "rate_limited", retry_after="2")]
+def test_429_honours_retry_after(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(429, times=1, retry_after=7)
+    server.respond_with(429, times=1, retry_after=2)
     result = client(server.url, fake).post({"text": "x"})
     assert result.ok and result.attempts == 3
     assert fake.sleeps == [7.0, 2.0]
-    assert len(server.bodies) == 3
+    assert len(bodies(server)) == 3
 
 
-def test_429_without_retry_after_backs_off(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(429, "rate_limited")]
+def test_429_without_retry_after_backs_off(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(429, times=1)
     assert client(server.url, fake).post({"text": "x"}).ok
     assert fake.sleeps == [0.25]  # 0.5 (random) * 0.5 (base * 2**0)
 
 
-def test_5xx_retried_with_exponential_backoff_and_full_jitter(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(500, "oops"), Reply(502), Reply(503), Reply(504)]
+def test_5xx_retried_with_exponential_backoff_and_full_jitter(
+    server: WebhookReceiver, fake: FakeTime
+) -> None:
+    for status in (500, 502, 503, 504):
+        server.respond_with(status, times=1)
     result = client(server.url, fake, rand=lambda: 1.0).post({"text": "x"})
     assert result.ok and result.attempts == 5
     assert fake.sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
-def test_backoff_is_capped_and_attempts_bounded(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(500, "down") for _ in range(20)]
+def test_backoff_is_capped_and_attempts_bounded(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(500, times=20, body="down")
     result = client(server.url, fake, rand=lambda: 1.0, max_attempts=8, backoff_cap=3.0).post({"text": "x"})
     assert not result.ok and result.attempts == 8 and result.status == 500
     assert "gave up after 8 attempts" in result.detail and "down" in result.detail
     assert max(fake.sleeps) == 3.0 and len(fake.sleeps) == 7
-    assert len(server.bodies) == 8
+    assert len(bodies(server)) == 8
 
 
 def test_4xx_is_not_retried_and_response_text_is_logged_escaped(
-    server: Server, fake: FakeTime, caplog: pytest.LogCaptureFixture
+    server: WebhookReceiver, fake: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server.script = [Reply(400, "invalid_payload <!channel>")]
+    server.respond_with(400, times=1, body="invalid_payload <!channel>")
     with caplog.at_level(logging.WARNING, logger="access_alerts"):
         result = client(server.url, fake).post({"text": "x"})
     assert not result.ok and result.status == 400 and result.attempts == 1
     assert result.detail == "HTTP 400: invalid_payload &lt;!channel&gt;"
-    assert len(server.bodies) == 1 and fake.sleeps == []
+    assert len(bodies(server)) == 1 and fake.sleeps == []
     record = next(r for r in caplog.records if "rejected" in r.getMessage())
     assert record.response == "invalid_payload &lt;!channel&gt;"  # type: ignore[attr-defined]
     assert server.url not in caplog.text
 
 
 @pytest.mark.parametrize("status", [403, 404, 410])
-def test_other_4xx_fail_fast(server: Server, fake: FakeTime, status: int) -> None:
-    server.script = [Reply(status, "no_service")]
+def test_other_4xx_fail_fast(server: WebhookReceiver, fake: FakeTime, status: int) -> None:
+    server.respond_with(status, times=1, body="no_service")
     result = client(server.url, fake).post({"text": "x"})
     assert not result.ok and result.attempts == 1 and "no_service" in result.detail
 
 
-def test_timeout_is_retried(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(200, "late", delay=1.0)]
+def test_timeout_is_retried(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(200, times=1, body="late", delay=1.0)
     started = time.monotonic()
     result = client(server.url, fake, timeout=0.2).post({"text": "x"})
     assert result.ok and result.attempts == 2
@@ -193,44 +142,44 @@ def test_connection_refused_is_retried_then_fails(fake: FakeTime) -> None:
     assert str(port) not in result.detail  # no URL in details
 
 
-def test_retry_after_beyond_deadline_fails_without_waiting(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(429, retry_after="30")]
+def test_retry_after_beyond_deadline_fails_without_waiting(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(429, times=1, retry_after=30)
     result = client(server.url, fake).post({"text": "x"}, deadline=fake.now + 10)
     assert not result.ok and result.attempts == 1
     assert "would pass the deadline" in result.detail
-    assert fake.sleeps == [] and len(server.bodies) == 1
+    assert fake.sleeps == [] and len(bodies(server)) == 1
 
 
-def test_passed_deadline_sends_nothing(server: Server, fake: FakeTime) -> None:
+def test_passed_deadline_sends_nothing(server: WebhookReceiver, fake: FakeTime) -> None:
     result = client(server.url, fake).post({"text": "x"}, deadline=fake.now - 1)
-    assert not result.ok and result.attempts == 0 and server.bodies == []
+    assert not result.ok and result.attempts == 0 and bodies(server) == []
 
 
-def test_retries_fit_in_deadline(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(500) for _ in range(10)]
+def test_retries_fit_in_deadline(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(500, times=10)
     deadline = fake.now + 2.0
     result = client(server.url, fake, rand=lambda: 1.0).post({"text": "x"}, deadline=deadline)
     assert not result.ok
     assert fake.now <= deadline
 
 
-def test_pacing_allows_a_burst_then_one_per_second(server: Server, fake: FakeTime) -> None:
+def test_pacing_allows_a_burst_then_one_per_second(server: WebhookReceiver, fake: FakeTime) -> None:
     c = client(server.url, fake, burst=3, rate_per_second=1.0)
     for _ in range(6):
         assert c.post({"text": "x"}).ok
     assert fake.sleeps == [1.0, 1.0, 1.0]
-    assert len(server.bodies) == 6
+    assert len(bodies(server)) == 6
 
 
-def test_after_429_no_burst(server: Server, fake: FakeTime) -> None:
-    server.script = [Reply(429, retry_after="5")]
+def test_after_429_no_burst(server: WebhookReceiver, fake: FakeTime) -> None:
+    server.respond_with(429, times=1, retry_after=5)
     c = client(server.url, fake, burst=3, rate_per_second=1.0)
     assert c.post({"text": "1"}).ok
     assert c.post({"text": "2"}).ok
     assert fake.sleeps == [5.0, 1.0]
 
 
-def test_repr_hides_url(server: Server, fake: FakeTime) -> None:
+def test_repr_hides_url(server: WebhookReceiver, fake: FakeTime) -> None:
     assert server.url not in repr(client(server.url, fake))
 
 
@@ -256,7 +205,7 @@ def test_safe_excerpt() -> None:
     assert safe_excerpt("a\x00b<c>" + "z" * 500, 10) == "a b&lt;c&gt;zz\u2026"[:10] + "\u2026"
 
 
-def test_urllib_transport_reports_http_errors(server: Server) -> None:
-    server.script = [Reply(429, "slow down", retry_after="4")]
+def test_urllib_transport_reports_http_errors(server: WebhookReceiver) -> None:
+    server.respond_with(429, times=1, body="slow down", retry_after=4)
     response = urllib_transport(server.url, b"{}", 2.0)
     assert response == HttpResponse(status=429, body="slow down", retry_after="4")
