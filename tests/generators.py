@@ -179,3 +179,38 @@ def _encode(messages: list[str], first_id: int) -> dict[str, Any]:
         first_id=first_id,
         timestamp=1763456100000,
     )
+
+
+def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
+    """A version-1 configuration document (docs/configuration-document.md) for local runs: the generated
+    records' watched tables and allow-list, delivering to ``webhook_url``. ``fields`` replace fields."""
+    document: dict[str, Any] = {
+        "version": 1,
+        "name": "prod-alerts",
+        "tables": list(MONITORED),
+        "allowed": list(ALLOWED),
+        "allowed_management": [],
+        "watch_pipeline": True,
+        "watch_table_management": True,
+        "pipeline": {
+            "trail_arn": None,
+            "trail_bucket": None,
+            "log_group_names": [],
+            "function_name": None,
+            "queue_arn": None,
+            "kms_key_arn": None,
+            "ssm_parameter_names": [],
+        },
+        "key_values": "show",
+        "key_hash_parameter": None,
+        "destinations": {"default": {"type": "slack_webhook", "url": webhook_url}},
+        "default_destinations": ["default"],
+        "routes": [],
+    }
+    document.update(fields)
+    return document
+
+
+def config_environ(webhook_url: str, **fields: Any) -> dict[str, str]:
+    """The environment of a local run: the document inline in ACCESS_ALERTS_CONFIG."""
+    return {"ACCESS_ALERTS_CONFIG": json.dumps(config_document(webhook_url, **fields))}

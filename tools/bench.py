@@ -40,17 +40,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "lambda_src"), str(REPO)]
 
-from tests.generators import ALLOWED, MONITORED, make_payloads  # noqa: E402
+from tests.generators import ALLOWED, MONITORED, config_environ, make_payloads  # noqa: E402
 from tools.webhook_receiver import WebhookReceiver, rate_limited  # noqa: E402
-
-
-def bench_environ(webhook_url: str) -> dict[str, str]:
-    return {
-        "ACCESS_ALERTS_NAME": "bench",
-        "ACCESS_ALERTS_TABLES": json.dumps(list(MONITORED)),
-        "ACCESS_ALERTS_ALLOWED": json.dumps(list(ALLOWED)),
-        "ACCESS_ALERTS_WEBHOOK_URL": webhook_url,
-    }
 
 
 class FakeContext:
@@ -158,7 +149,7 @@ def _storm(total: int) -> dict[str, Any]:
 
     with WebhookReceiver() as hook:
         hook.respond_by(rate_limited(rate=1.0, burst=1.0))
-        os.environ.update(bench_environ(hook.url))
+        os.environ.update(config_environ(hook.url, name="bench"))
         handler.reset_state()
         events = list(make_payloads(total, seed=11, who="alice", table="Orders", api=("DeleteItem", False)))
         started = time.perf_counter()

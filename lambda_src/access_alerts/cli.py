@@ -8,7 +8,6 @@ the rest succeeded; a delivery failure on top of that still prints its error.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import secrets
@@ -16,9 +15,9 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from access_alerts.allowlist import PatternError
+from access_alerts.config import ConfigError, check_webhook_url
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.sources import SourceError, iter_file_records
@@ -105,29 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
         "redrive", help="replay payloads from the on-failure queue (see redrive --help)", add_help=False
     )
     return parser
-
-
-def check_webhook_url(url: str) -> str | None:
-    """None when acceptable, else the reason: https anywhere, http only on a loopback host."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return "--webhook is not a valid URL"
-    if not host:
-        return "--webhook URL has no host"
-    if parts.scheme == "https":
-        return None
-    if parts.scheme != "http":
-        return "--webhook must be an https:// URL (http:// is accepted only on a loopback host)"
-    if host == "localhost":
-        return None
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
-    except ValueError:
-        pass
-    return "--webhook with http:// is accepted only on a loopback host (127.0.0.0/8, ::1, localhost); use https://"
 
 
 def _clean(value: object) -> str:
@@ -225,9 +201,10 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"replay: {exc}", file=err)
         return EXIT_USAGE
     if args.webhook is not None:
-        problem = check_webhook_url(args.webhook)
-        if problem:
-            print(f"replay: {problem}", file=err)
+        try:
+            check_webhook_url(args.webhook, "--webhook")
+        except ConfigError as exc:
+            print(f"replay: {exc}", file=err)
             return EXIT_USAGE
 
     # Only what the summary and delivery need is kept, so a week of logs does not have to fit in memory.

@@ -1,120 +1,148 @@
-"""Configuration: the one place that reads the ``ACCESS_ALERTS_*`` environment variables.
+"""Configuration: the one place that reads the environment, and the reader of the configuration document.
 
-``load_config`` validates everything up front and raises :class:`ConfigError` with a message that
-names the variable and says what was expected. Nothing here runs at import time.
+Everything that grows with the estate travels as one versioned JSON document (docs/configuration-document.md).
+:func:`load_config` finds it through the environment, once per cold start (never at import time):
 
-Secrets (the webhook URL and the HMAC key for ``key_values = "hash"``) are not read by
-``load_config`` when they live in SSM: :class:`DeliverySettings` records *where* they are, and
-:meth:`DeliverySettings.webhook_url` / :meth:`DeliverySettings.key_hash_secret` fetch them on
-first use and keep them in a module-level cache for the rest of the execution environment's
-life (once per cold start). boto3 is imported only inside that fetch. Secret values never appear
-in ``repr``, logs or exception messages.
+* ``ACCESS_ALERTS_CONFIG_PARAMETER`` names an SSM SecureString holding the document, as Terraform's
+  ``base64gzip(jsonencode(...))`` writes it (plain JSON text is accepted too), and
+  ``ACCESS_ALERTS_CONFIG_SHA256`` is the hex SHA-256 of the document's JSON bytes: a document whose hash
+  differs (changed out of band, or read before Terraform updated the function) is refused;
+* or, for local runs and tests, ``ACCESS_ALERTS_CONFIG`` holds the document itself (either form).
+
+:func:`parse_document` validates every field and raises :class:`ConfigError` with a message that names the
+field; unknown fields are an error (the module and the function ship together, so an unknown field means a
+version mismatch). Allow-list patterns and table entries are checked where they are compiled
+(:class:`~access_alerts.policy.Policy`), with messages that name the field as well.
+
+Secrets (the webhook URL and the HMAC key for ``key_values = "hash"``) are not in the document:
+:class:`DeliverySettings` records which SSM parameter holds them, and :meth:`DeliverySettings.webhook_url` /
+:meth:`DeliverySettings.key_hash_secret` fetch them on first use and keep them for the rest of the execution
+environment's life (once per cold start). boto3 is imported only inside those fetches. Secret values never
+appear in ``repr``, logs or exception messages.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
+from . import rules
 from .model import KeyValues, PipelineResources, PolicySettings
+from .text import json_type
 
-PREFIX: Final = "ACCESS_ALERTS_"
-KNOWN_VARIABLES: Final = (
-    "ACCESS_ALERTS_NAME",
-    "ACCESS_ALERTS_TABLES",
-    "ACCESS_ALERTS_ALLOWED",
-    "ACCESS_ALERTS_ALLOWED_MANAGEMENT",
-    "ACCESS_ALERTS_WATCH_PIPELINE",
-    "ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT",
-    "ACCESS_ALERTS_PIPELINE",
-    "ACCESS_ALERTS_KEY_VALUES",
-    "ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER",
-    "ACCESS_ALERTS_WEBHOOK_URL",
-    "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER",
-    "ACCESS_ALERTS_KEY_HASH_SECRET",
-)
+ENV_PARAMETER: Final = "ACCESS_ALERTS_CONFIG_PARAMETER"
+ENV_SHA256: Final = "ACCESS_ALERTS_CONFIG_SHA256"
+ENV_DOCUMENT: Final = "ACCESS_ALERTS_CONFIG"
+KNOWN_VARIABLES: Final = (ENV_PARAMETER, ENV_SHA256, ENV_DOCUMENT)
+
+DOCUMENT_VERSION: Final = 1
+MAX_DOCUMENT_BYTES: Final = 1024 * 1024  # decompressed; an SSM parameter holds 8 KB of base64
 KEY_VALUE_MODES: Final[tuple[KeyValues, ...]] = ("show", "hash", "hide")
+DESTINATION_TYPES: Final = ("slack_webhook",)
 DEFAULT_NAME: Final = "dynamodb-access-alerts"
 MAX_NAME_LENGTH: Final = 64
 
+_FIELDS: Final = (
+    "version",
+    "name",
+    "tables",
+    "allowed",
+    "allowed_management",
+    "watch_pipeline",
+    "watch_table_management",
+    "pipeline",
+    "key_values",
+    "key_hash_parameter",
+    "destinations",
+    "default_destinations",
+    "routes",
+)
 _PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn", "kms_key_arn")
 _PIPELINE_LIST_FIELDS: Final = ("log_group_names", "ssm_parameter_names")
+_SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class ConfigError(ValueError):
-    """The configuration is unusable. The message names the variable; it never holds a secret."""
+    """The configuration is unusable. The message names the field or variable; it never holds a secret."""
 
+
+# -- SSM: one client per cold start, secrets cached for the life of the execution environment ----------
 
 # name of SSM parameter -> decrypted value. Filled on first use, kept for the life of the process.
 _SECRET_CACHE: dict[str, str] = {}
-_SECRET_LOCK = threading.Lock()
+_SSM_CLIENT: list[Any] = []  # the client, once made
+_SSM_LOCK = threading.RLock()
 
 
 def clear_secret_cache() -> None:
-    """Forget fetched secrets (tests; a new cold start does the same)."""
-    with _SECRET_LOCK:
+    """Forget fetched secrets and the SSM client (tests; a new cold start does the same)."""
+    with _SSM_LOCK:
         _SECRET_CACHE.clear()
+        _SSM_CLIENT.clear()
 
 
-def _fetch_ssm_parameter(name: str, variable: str) -> str:
-    with _SECRET_LOCK:
-        cached = _SECRET_CACHE.get(name)
-        if cached is not None:
-            return cached
+def _get_parameter(name: str, what: str) -> str:
+    """The decrypted value of an SSM parameter. Raises ConfigError naming ``what`` and the parameter."""
+    with _SSM_LOCK:
         try:
-            import boto3  # imported only when a parameter is really needed
+            if not _SSM_CLIENT:
+                import boto3  # imported only when a parameter is really needed
 
-            client = boto3.client("ssm")
-            response = client.get_parameter(Name=name, WithDecryption=True)
+                _SSM_CLIENT.append(boto3.client("ssm"))
+            response = _SSM_CLIENT[0].get_parameter(Name=name, WithDecryption=True)
             value = response["Parameter"]["Value"]
         except Exception as exc:  # any failure: name the parameter and the error type, never a value
             raise ConfigError(
-                f"{variable}: cannot read SSM parameter {name!r} ({type(exc).__name__}); "
+                f"{what}: cannot read SSM parameter {name!r} ({type(exc).__name__}); "
                 "check that it exists and that the function may ssm:GetParameter and kms:Decrypt it"
             ) from None
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{variable}: SSM parameter {name!r} is empty")
-        value = value.strip()
-        _SECRET_CACHE[name] = value
-        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{what}: SSM parameter {name!r} is empty")
+    return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    import ipaddress  # only needed for http:// URLs (local runs)
+def _fetch_secret(name: str, what: str) -> str:
+    with _SSM_LOCK:
+        cached = _SECRET_CACHE.get(name)
+        if cached is None:
+            cached = _SECRET_CACHE[name] = _get_parameter(name, what).strip()
+        return cached
 
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+
+# -- webhook URLs: the rule in rules.json, which Terraform applies too --------------------------------
 
 
 def check_webhook_url(url: str, where: str) -> str:
-    """Accept https URLs, and http only to a loopback address (local receivers and tests).
+    """``url`` when it has the shape in rules.json: https, or http only on 127.0.0.1/localhost/[::1].
 
-    ``where`` describes the source for the message (e.g. "ACCESS_ALERTS_WEBHOOK_URL" or
-    "the webhook URL from parameter /x"); the URL itself is never put in the message.
+    ``where`` names the source for the message (a field, a flag, a parameter); the URL itself is never put
+    in the message.
     """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port  # raises ValueError on a malformed port
-    except ValueError:
-        raise ConfigError(f"{where} is not a valid URL; expected https://...") from None
+    if rules.webhook_url_shape().fullmatch(url):
+        return url
+    # Only the reason is worked out here; the rule itself is the expression above.
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0]
+    if authority.startswith("[") and "]" in authority:
+        host = authority[: authority.index("]") + 1]  # [IPv6]
+    else:
+        host = authority.split(":", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"{where} is not https; expected https://HOST/...")
     if not host:
         raise ConfigError(f"{where} has no host; expected https://HOST/...")
-    if parts.scheme == "https":
-        return url
-    if parts.scheme == "http" and _is_loopback(host):
-        return url
-    if parts.scheme == "http":
-        raise ConfigError(f"{where} is not https (plain http is accepted only on a loopback address)")
-    raise ConfigError(f"{where} is not https; expected https://...")
+    if scheme.lower() == "http" and host.lower() not in ("127.0.0.1", "localhost", "[::1]"):
+        raise ConfigError(
+            f"{where} is not https (plain http is accepted only on 127.0.0.1, localhost or [::1])"
+        )
+    raise ConfigError(f"{where} is not a valid webhook URL; expected https://HOST[:PORT]/PATH")
+
+
+# -- settings ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +155,16 @@ class DeliverySettings:
     key_hash_ssm_parameter: str | None = None
     direct_webhook_url: str | None = field(default=None, repr=False)
     direct_key_hash_secret: str | None = field(default=None, repr=False)
+    destination: str = "default"  # the destination's name in the document, for messages
 
     def webhook_url(self) -> str:
         """The webhook URL (fetched from SSM on first use). Raises ConfigError, never with the value."""
         if self.direct_webhook_url is not None:
             return self.direct_webhook_url
         if self.webhook_ssm_parameter is None:
-            raise ConfigError(
-                "no webhook configured: set ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER or ACCESS_ALERTS_WEBHOOK_URL"
-            )
-        url = _fetch_ssm_parameter(self.webhook_ssm_parameter, "ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER")
-        return check_webhook_url(url, f"the webhook URL from parameter {self.webhook_ssm_parameter!r}")
+            raise ConfigError(f"no webhook configured: destination {self.destination!r} names no URL")
+        url = _fetch_secret(self.webhook_ssm_parameter, f"destinations.{self.destination}.url_parameter")
+        return check_webhook_url(url, f"the webhook URL in parameter {self.webhook_ssm_parameter!r}")
 
     def key_hash_secret(self) -> bytes | None:
         """The HMAC key for ``key_values = "hash"`` (None in other modes)."""
@@ -146,12 +173,8 @@ class DeliverySettings:
         if self.direct_key_hash_secret is not None:
             return self.direct_key_hash_secret.encode("utf-8")
         if self.key_hash_ssm_parameter is None:
-            raise ConfigError(
-                "ACCESS_ALERTS_KEY_VALUES is 'hash' but no secret is configured: set "
-                "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER (or ACCESS_ALERTS_KEY_HASH_SECRET for local runs)"
-            )
-        value = _fetch_ssm_parameter(self.key_hash_ssm_parameter, "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER")
-        return value.encode("utf-8")
+            raise ConfigError("key_values is 'hash' but no secret is configured (key_hash_parameter)")
+        return _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter").encode("utf-8")
 
     def resolve(self) -> None:
         """Fetch every secret now so a misconfiguration fails before any record is processed."""
@@ -165,166 +188,270 @@ class Config:
     delivery: DeliverySettings
 
 
-# -- parsing helpers -----------------------------------------------------------------------------
+# -- where the document comes from ------------------------------------------------------------------
 
 
-def _json(environ: Mapping[str, str], variable: str, default: str) -> Any:
-    raw = environ.get(variable)
-    if raw is None or not raw.strip():
-        raw = default
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{variable} is not valid JSON ({exc.msg} at position {exc.pos})") from None
-
-
-def _string_list(environ: Mapping[str, str], variable: str, *, required: bool = False) -> tuple[str, ...]:
-    if required and not environ.get(variable, "").strip():
-        raise ConfigError(f'{variable} is required: a JSON list of strings, e.g. ["orders"]')
-    value = _json(environ, variable, "[]")
-    return _as_string_list(value, variable)
-
-
-def _as_string_list(value: object, what: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{what} must be a JSON list of strings, got {_json_type(value)}")
-    out: list[str] = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{what}[{index}] must be a non-empty string, got {_json_type(item)}")
-        out.append(item.strip())
-    return tuple(out)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "an empty string" if not value.strip() else "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _bool(environ: Mapping[str, str], variable: str, default: bool) -> bool:
-    raw = environ.get(variable)
-    if raw is None or not raw.strip():
-        return default
-    text = raw.strip().lower()
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    raise ConfigError(f'{variable} must be "true" or "false", got {raw.strip()[:20]!r}')
-
-
-def _pipeline(environ: Mapping[str, str]) -> PipelineResources:
-    variable = "ACCESS_ALERTS_PIPELINE"
-    value = _json(environ, variable, "{}")
-    if not isinstance(value, dict):
-        raise ConfigError(f"{variable} must be a JSON object, got {_json_type(value)}")
-    known = set(_PIPELINE_STR_FIELDS) | set(_PIPELINE_LIST_FIELDS)
-    unknown = sorted(str(k) for k in value if k not in known)
-    if unknown:
-        raise ConfigError(
-            f"{variable} has unknown field(s) {', '.join(unknown)}; expected only {', '.join(sorted(known))}"
-        )
-    kwargs: dict[str, Any] = {}
-    for name in _PIPELINE_STR_FIELDS:
-        item = value.get(name)
-        if item is None or item == "":
-            continue
-        if not isinstance(item, str):
-            raise ConfigError(f"{variable}.{name} must be a string or null, got {_json_type(item)}")
-        kwargs[name] = item
-    for name in _PIPELINE_LIST_FIELDS:
-        item = value.get(name)
-        if item is None:
-            continue
-        kwargs[name] = _as_string_list(item, f"{variable}.{name}")
-    return PipelineResources(**kwargs)
-
-
-def _key_values(environ: Mapping[str, str]) -> KeyValues:
-    raw = environ.get("ACCESS_ALERTS_KEY_VALUES")
-    if raw is None or not raw.strip():
-        return "show"
-    text = raw.strip().lower()
-    if text not in KEY_VALUE_MODES:
-        raise ConfigError(
-            f"ACCESS_ALERTS_KEY_VALUES must be one of show, hash, hide; got {raw.strip()[:20]!r}"
-        )
-    return text
-
-
-def _optional(environ: Mapping[str, str], variable: str) -> str | None:
-    raw = environ.get(variable)
-    if raw is None or not raw.strip():
-        return None
-    return raw.strip()
-
-
-def _delivery(environ: Mapping[str, str]) -> DeliverySettings:
-    name = _optional(environ, "ACCESS_ALERTS_NAME") or DEFAULT_NAME
-    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
-        raise ConfigError(f"ACCESS_ALERTS_NAME must be at most {MAX_NAME_LENGTH} printable characters")
-    key_values = _key_values(environ)
-
-    ssm = _optional(environ, "ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER")
-    url = _optional(environ, "ACCESS_ALERTS_WEBHOOK_URL")
-    if ssm and url:
-        raise ConfigError(
-            "set exactly one of ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER and ACCESS_ALERTS_WEBHOOK_URL, not both"
-        )
-    if not ssm and not url:
-        raise ConfigError(
-            "no webhook configured: set ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER (the name of an SSM "
-            "SecureString parameter) or, for local runs, ACCESS_ALERTS_WEBHOOK_URL"
-        )
-    if url is not None:
-        check_webhook_url(url, "ACCESS_ALERTS_WEBHOOK_URL")
-
-    hash_ssm = _optional(environ, "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER")
-    hash_secret = _optional(environ, "ACCESS_ALERTS_KEY_HASH_SECRET")
-    if hash_ssm and hash_secret:
-        raise ConfigError(
-            "set at most one of ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER and ACCESS_ALERTS_KEY_HASH_SECRET"
-        )
-    if key_values == "hash" and not (hash_ssm or hash_secret):
-        raise ConfigError(
-            "ACCESS_ALERTS_KEY_VALUES is 'hash' but neither ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER nor "
-            "ACCESS_ALERTS_KEY_HASH_SECRET is set: the keyed hash needs a per-deployment secret"
-        )
-    return DeliverySettings(
-        name=name,
-        key_values=key_values,
-        webhook_ssm_parameter=ssm,
-        key_hash_ssm_parameter=hash_ssm,
-        direct_webhook_url=url,
-        direct_key_hash_secret=hash_secret,
-    )
+def _variable(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name)
+    return raw.strip() if raw is not None and raw.strip() else None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
-    """Read and validate every ``ACCESS_ALERTS_*`` variable. Raises ConfigError naming the variable."""
-    tables = _string_list(environ, "ACCESS_ALERTS_TABLES", required=True)
+    """Find, check and parse the configuration document. Raises ConfigError naming the problem."""
+    parameter = _variable(environ, ENV_PARAMETER)
+    inline = _variable(environ, ENV_DOCUMENT)
+    expected_sha = _variable(environ, ENV_SHA256)
+    if parameter and inline:
+        raise ConfigError(f"set {ENV_PARAMETER} or {ENV_DOCUMENT}, not both")
+    if parameter:
+        if expected_sha is None:
+            raise ConfigError(f"{ENV_SHA256} is required with {ENV_PARAMETER}")
+        source = f"the configuration document in SSM parameter {parameter!r}"
+        raw = _get_parameter(parameter, ENV_PARAMETER)
+    elif inline:
+        source = f"the configuration document in {ENV_DOCUMENT}"
+        raw = inline
+    else:
+        raise ConfigError(
+            f"no configuration: set {ENV_PARAMETER} (and {ENV_SHA256}) as the module does, or {ENV_DOCUMENT} "
+            "for local runs. The ACCESS_ALERTS_TABLES-style variables of earlier versions are no longer "
+            "read: deploy the module and its function together"
+        )
+    data = decode_document(raw, source)
+    if expected_sha is not None:
+        _check_sha256(data, expected_sha, source)
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source} is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{source} is not JSON (nested too deeply)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source} is not JSON ({exc.msg} at position {exc.pos})") from None
+    try:
+        return parse_document(document, local=not parameter)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def decode_document(raw: str, source: str = "the configuration document") -> bytes:
+    """The document's JSON bytes from plain JSON text or from base64(gzip(JSON))."""
+    text = raw.strip()
+    if text.startswith(("{", "[")):  # JSON; neither character is in the base64 alphabet
+        return text.encode("utf-8")
+    import base64
+    import binascii
+
+    from .decode import PayloadError, gunzip
+
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{source} is neither JSON nor base64(gzip(JSON))") from None
+    try:
+        return gunzip(blob, MAX_DOCUMENT_BYTES)
+    except PayloadError as exc:
+        raise ConfigError(f"{source} is base64 but not gzip-compressed JSON ({exc})") from None
+
+
+def _check_sha256(data: bytes, expected: str, source: str) -> None:
+    import hashlib  # only a deployed function (parameter + hash) needs it
+
+    if not _SHA256_HEX.fullmatch(expected):
+        raise ConfigError(f"{ENV_SHA256} must be 64 hexadecimal digits")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.lower():
+        raise ConfigError(
+            f"{source} does not match {ENV_SHA256} (its SHA-256 is {actual[:12]}..., expected "
+            f"{expected.lower()[:12]}...): the parameter changed without the function, or was read before "
+            "Terraform finished updating it. Apply the module again"
+        )
+
+
+# -- the document's fields -------------------------------------------------------------------------
+
+
+def _got(value: object) -> str:
+    kind = json_type(value)
+    if value is None:
+        return kind
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def _object(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be an object, got {_got(value)}")
+    return value
+
+
+def _exact_fields(obj: Mapping[str, Any], where: str, fields: tuple[str, ...]) -> None:
+    unknown = sorted(str(k) for k in obj if k not in fields)
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown field(s) {', '.join(unknown)}; expected only {', '.join(fields)}"
+        )
+    missing = [f for f in fields if f not in obj]
+    if missing:
+        raise ConfigError(f"{where} lacks the field(s) {', '.join(missing)}")
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a non-empty string, got {_got(value)}")
+    return value.strip()
+
+
+def _optional_string(value: object, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string or null, got {_got(value)}")
+    return value
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list of strings, got {_got(value)}")
+    return tuple(_string(item, f"{where}[{index}]") for index, item in enumerate(value))
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {_got(value)}")
+    return value
+
+
+def _version(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != DOCUMENT_VERSION:
+        raise ConfigError(
+            f"version must be {DOCUMENT_VERSION}, got {value!r:.20}: this function reads version "
+            f"{DOCUMENT_VERSION} documents (deploy the module and its function together)"
+        )
+    return DOCUMENT_VERSION
+
+
+def _name(value: object) -> str:
+    name = _string(value, "name")
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise ConfigError(f"name must be at most {MAX_NAME_LENGTH} printable characters")
+    return name
+
+
+def _key_values(value: object) -> KeyValues:
+    for mode in KEY_VALUE_MODES:
+        if value == mode:
+            return mode
+    raise ConfigError(f"key_values must be one of {', '.join(KEY_VALUE_MODES)}, got {value!r:.20}")
+
+
+def _pipeline(value: object) -> PipelineResources:
+    obj = _object(value, "pipeline")
+    _exact_fields(obj, "pipeline", _PIPELINE_STR_FIELDS + _PIPELINE_LIST_FIELDS)
+
+    def text(name: str) -> str | None:
+        return _optional_string(obj[name], f"pipeline.{name}")
+
+    def texts(name: str) -> tuple[str, ...]:
+        return _strings(obj[name], f"pipeline.{name}")
+
+    return PipelineResources(
+        trail_arn=text("trail_arn"),
+        trail_bucket=text("trail_bucket"),
+        log_group_names=texts("log_group_names"),
+        function_name=text("function_name"),
+        queue_arn=text("queue_arn"),
+        kms_key_arn=text("kms_key_arn"),
+        ssm_parameter_names=texts("ssm_parameter_names"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Destination:
+    url_parameter: str | None
+    url: str | None = field(default=None, repr=False)
+
+
+def _destination(name: str, value: object, *, local: bool) -> _Destination:
+    where = f"destinations.{name}"
+    obj = _object(value, where)
+    unknown = sorted(str(k) for k in obj if k not in ("type", "url_parameter", "url"))
+    if unknown:
+        raise ConfigError(f"{where} has unknown field(s) {', '.join(unknown)}")
+    kind = obj.get("type")
+    if kind not in DESTINATION_TYPES:
+        raise ConfigError(
+            f"{where}.type must be one of {', '.join(DESTINATION_TYPES)} (the destinations this version "
+            f"delivers to), got {kind!r:.30}"
+        )
+    if ("url_parameter" in obj) == ("url" in obj):
+        raise ConfigError(f"{where} must have exactly one of url_parameter and url")
+    if "url_parameter" in obj:
+        return _Destination(url_parameter=_string(obj["url_parameter"], f"{where}.url_parameter"))
+    if not local:
+        raise ConfigError(
+            f"{where}.url: a webhook URL is accepted only in a document given in {ENV_DOCUMENT} (local "
+            "runs); a deployed document names the SSM parameter that holds it (url_parameter)"
+        )
+    url = _string(obj["url"], f"{where}.url")
+    return _Destination(url_parameter=None, url=check_webhook_url(url, f"{where}.url"))
+
+
+def _destinations(value: object, *, local: bool) -> dict[str, _Destination]:
+    obj = _object(value, "destinations")
+    if not obj:
+        raise ConfigError("destinations must name at least one destination")
+    return {name: _destination(name, spec, local=local) for name, spec in obj.items()}
+
+
+def parse_document(document: object, *, local: bool = False) -> Config:
+    """Validate a parsed configuration document (version 1) and build the settings.
+
+    ``local``: the document was given directly (``ACCESS_ALERTS_CONFIG``, a file), so a destination may
+    carry its ``url`` instead of an SSM parameter name.
+    """
+    top = _object(document, "the document")
+    _exact_fields(top, "the document", _FIELDS)
+    _version(top["version"])
+    name = _name(top["name"])
+    tables = _strings(top["tables"], "tables")
     if not tables:
-        raise ConfigError("ACCESS_ALERTS_TABLES must list at least one table name or ARN")
+        raise ConfigError("tables must list at least one table ARN")
+    key_values = _key_values(top["key_values"])
+    key_hash_parameter = _optional_string(top["key_hash_parameter"], "key_hash_parameter")
+    if key_values == "hash" and key_hash_parameter is None:
+        raise ConfigError(
+            "key_hash_parameter is required when key_values is 'hash' (the keyed hash needs a secret)"
+        )
+    destinations = _destinations(top["destinations"], local=local)
+    defaults = _strings(top["default_destinations"], "default_destinations")
+    for index, default in enumerate(defaults):
+        if default not in destinations:
+            raise ConfigError(f"default_destinations[{index}] names no destination: {default!r:.40}")
+    if len(defaults) != 1:
+        raise ConfigError(
+            f"default_destinations must name exactly one destination in this version, got {len(defaults)}"
+        )
+    routes = top["routes"]
+    if routes != []:
+        raise ConfigError(f"routes must be [] in this version (routing comes later), got {_got(routes)}")
+    target = destinations[defaults[0]]
     policy = PolicySettings(
         tables=tables,
-        allowed=_string_list(environ, "ACCESS_ALERTS_ALLOWED"),
-        allowed_management=_string_list(environ, "ACCESS_ALERTS_ALLOWED_MANAGEMENT"),
-        watch_pipeline=_bool(environ, "ACCESS_ALERTS_WATCH_PIPELINE", True),
-        watch_table_management=_bool(environ, "ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT", True),
-        pipeline=_pipeline(environ),
+        allowed=_strings(top["allowed"], "allowed"),
+        allowed_management=_strings(top["allowed_management"], "allowed_management"),
+        watch_pipeline=_bool(top["watch_pipeline"], "watch_pipeline"),
+        watch_table_management=_bool(top["watch_table_management"], "watch_table_management"),
+        pipeline=_pipeline(top["pipeline"]),
     )
-    return Config(policy=policy, delivery=_delivery(environ))
+    delivery = DeliverySettings(
+        name=name,
+        key_values=key_values,
+        webhook_ssm_parameter=target.url_parameter,
+        key_hash_ssm_parameter=key_hash_parameter,
+        direct_webhook_url=target.url,
+        destination=defaults[0],
+    )
+    return Config(policy=policy, delivery=delivery)
 
 
 def delivery_settings_for_cli(
@@ -342,7 +469,7 @@ def delivery_settings_for_cli(
         raise ConfigError("key_values 'hash' needs a key hash secret")
     return DeliverySettings(
         name=name,
-        key_values=mode,
+        key_values=_key_values(mode),
         direct_webhook_url=webhook_url,
         direct_key_hash_secret=key_hash_secret,
     )

@@ -93,7 +93,7 @@ def build_state(environ: Mapping[str, str]) -> State:
     try:
         policy = Policy(config.policy)
     except PatternError as exc:
-        raise ConfigError(f"allow-list pattern rejected: {exc}") from None
+        raise ConfigError(f"configuration document: {exc}") from None
     config.delivery.resolve()  # fetch secrets now: a missing parameter fails before any record is read
     return State(config=config, policy=policy)
 

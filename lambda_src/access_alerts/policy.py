@@ -77,7 +77,7 @@ class Policy:
         for entry in settings.tables:
             if not _table_entry_ok(entry):
                 raise PatternError(
-                    f"monitored table entry {entry!r} is neither a table name nor a "
+                    f"tables entry {entry!r} is neither a table name nor a "
                     "DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)"
                 )
         self._names = frozenset(t for t in settings.tables if not t.startswith("arn:"))

@@ -2,8 +2,10 @@
 
 Takes the payloads that the Lambda could not deliver from its on-failure SQS queue and runs them
 through the same stages as the function (same decode, allow-list, grouping and delivery), with
-the configuration read from the same ``ACCESS_ALERTS_*`` environment variables. Run it with the
-function's environment, e.g. exported from ``aws lambda get-function-configuration``.
+the same configuration document, found the same way (``config.load_config``): run it with the
+function's environment (``ACCESS_ALERTS_CONFIG_PARAMETER`` and ``ACCESS_ALERTS_CONFIG_SHA256``, as
+``aws lambda get-function-configuration`` shows them), or with ``ACCESS_ALERTS_CONFIG`` holding the
+document (``terraform output -json lambda_configuration``).
 
 Each SQS message is deleted only after every alert of its payload was delivered. A message
 whose alerts could not all be delivered, or whose payload cannot be decoded, stays on the queue
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m access_alerts redrive",
         description="Replay payloads from the Lambda's on-failure SQS queue through the function's stages.",
-        epilog="Configuration comes from the ACCESS_ALERTS_* environment variables of the function.",
+        epilog="The configuration document is found as the function finds it: ACCESS_ALERTS_CONFIG_PARAMETER "
+        "and ACCESS_ALERTS_CONFIG_SHA256 (the function's environment), or ACCESS_ALERTS_CONFIG.",
     )
     parser.add_argument("--queue-url", required=True, help="URL of the on-failure SQS queue")
     parser.add_argument("--max-messages", type=int, default=100, help="stop after this many messages (100)")

@@ -1,7 +1,11 @@
-"""config.load_config: every variable, every error path, and secrets that never leak."""
+"""config: the configuration document (every field, both encodings, the hash), where it comes from, every
+error path, and secrets that never leak."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -10,20 +14,58 @@ from typing import Any
 import pytest
 
 from access_alerts import config as config_mod
-from access_alerts.config import ConfigError, DeliverySettings, delivery_settings_for_cli, load_config
+from access_alerts.config import (
+    ConfigError,
+    DeliverySettings,
+    check_webhook_url,
+    delivery_settings_for_cli,
+    load_config,
+    parse_document,
+)
 from access_alerts.model import PipelineResources
+from tests.generators import config_document
 
 SECRET_URL = "https://hooks.slack.com/services/T000/B000/sEcReTtOkEn"
+A = "111122223333"
+ORDERS = f"arn:aws:dynamodb:eu-west-1:{A}:table/Orders"
+PARAMETER = "/dynamodb-access-alerts/prod/configuration"
 
 
-def env(**overrides: str | None) -> dict[str, str]:
-    base: dict[str, str | None] = {
-        "ACCESS_ALERTS_NAME": "prod-alerts",
-        "ACCESS_ALERTS_TABLES": '["Orders", "arn:aws:dynamodb:eu-west-1:111122223333:table/Customers"]',
-        "ACCESS_ALERTS_WEBHOOK_URL": SECRET_URL,
+def full_document() -> dict[str, Any]:
+    """What the module writes (configuration.tf), with every field set."""
+    return {
+        "version": 1,
+        "name": "prod-alerts",
+        "tables": [ORDERS, f"arn:aws:dynamodb:eu-west-1:{A}:table/Customers"],
+        "allowed": [f"arn:aws:iam::{A}:role/app"],
+        "allowed_management": [f"arn:aws:iam::{A}:role/deploy"],
+        "watch_pipeline": False,
+        "watch_table_management": True,
+        "pipeline": {
+            "trail_arn": f"arn:aws:cloudtrail:eu-west-1:{A}:trail/t",
+            "trail_bucket": "b",
+            "log_group_names": ["/aws/cloudtrail/x", "/aws/lambda/y"],
+            "function_name": "f",
+            "queue_arn": None,
+            "kms_key_arn": "",
+            "ssm_parameter_names": ["/p/webhook"],
+        },
+        "key_values": "hash",
+        "key_hash_parameter": "/p/hash",
+        "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
+        "default_destinations": ["default"],
+        "routes": [],
     }
-    base.update(overrides)
-    return {k: v for k, v in base.items() if v is not None}
+
+
+def as_terraform_writes_it(document: dict[str, Any]) -> tuple[str, str]:
+    """(base64gzip(jsonencode(document)), sha256(jsonencode(document))), as configuration.tf computes them."""
+    text = json.dumps(document, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(text)).decode("ascii"), hashlib.sha256(text).hexdigest()
+
+
+def inline(document: object) -> dict[str, str]:
+    return {"ACCESS_ALERTS_CONFIG": json.dumps(document)}
 
 
 @pytest.fixture(autouse=True)
@@ -31,154 +73,6 @@ def _fresh_cache() -> Any:
     config_mod.clear_secret_cache()
     yield
     config_mod.clear_secret_cache()
-
-
-def test_full_configuration_is_read() -> None:
-    cfg = load_config(
-        env(
-            ACCESS_ALERTS_ALLOWED='["arn:aws:iam::111122223333:role/app"]',
-            ACCESS_ALERTS_ALLOWED_MANAGEMENT='["arn:aws:iam::111122223333:role/deploy"]',
-            ACCESS_ALERTS_WATCH_PIPELINE="false",
-            ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT="TRUE",
-            ACCESS_ALERTS_PIPELINE=json.dumps(
-                {
-                    "trail_arn": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t",
-                    "trail_bucket": "b",
-                    "log_group_names": ["/aws/cloudtrail/x", "/aws/lambda/y"],
-                    "function_name": "f",
-                    "queue_arn": None,
-                    "kms_key_arn": "",
-                    "ssm_parameter_names": ["/p/webhook"],
-                }
-            ),
-            ACCESS_ALERTS_KEY_VALUES="hide",
-        )
-    )
-    assert cfg.policy.tables == ("Orders", "arn:aws:dynamodb:eu-west-1:111122223333:table/Customers")
-    assert cfg.policy.allowed == ("arn:aws:iam::111122223333:role/app",)
-    assert cfg.policy.allowed_management == ("arn:aws:iam::111122223333:role/deploy",)
-    assert cfg.policy.watch_pipeline is False
-    assert cfg.policy.watch_table_management is True
-    assert cfg.policy.pipeline == PipelineResources(
-        trail_arn="arn:aws:cloudtrail:eu-west-1:111122223333:trail/t",
-        trail_bucket="b",
-        log_group_names=("/aws/cloudtrail/x", "/aws/lambda/y"),
-        function_name="f",
-        ssm_parameter_names=("/p/webhook",),
-    )
-    assert cfg.delivery.name == "prod-alerts"
-    assert cfg.delivery.key_values == "hide"
-    assert cfg.delivery.webhook_url() == SECRET_URL
-
-
-def test_defaults() -> None:
-    cfg = load_config({"ACCESS_ALERTS_TABLES": '["Orders"]', "ACCESS_ALERTS_WEBHOOK_URL": SECRET_URL})
-    assert cfg.policy.allowed == () and cfg.policy.allowed_management == ()
-    assert cfg.policy.watch_pipeline and cfg.policy.watch_table_management
-    assert cfg.policy.pipeline == PipelineResources()
-    assert cfg.delivery.key_values == "show"
-    assert cfg.delivery.name == "dynamodb-access-alerts"
-    assert cfg.delivery.key_hash_secret() is None
-
-
-def test_other_environment_variables_are_not_read() -> None:
-    class Spy(dict[str, str]):
-        def __init__(self, data: dict[str, str]) -> None:
-            super().__init__(data)
-            self.asked: list[str] = []
-
-        def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-            self.asked.append(key)
-            return super().get(key, default)
-
-        def __getitem__(self, key: str) -> str:
-            self.asked.append(key)
-            return super().__getitem__(key)
-
-    spy = Spy(env(HOME="/root", AWS_REGION="eu-west-1"))
-    load_config(spy)
-    assert spy.asked and all(name.startswith("ACCESS_ALERTS_") for name in spy.asked)
-    assert set(spy.asked) <= set(config_mod.KNOWN_VARIABLES)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "fragment"),
-    [
-        ({"ACCESS_ALERTS_TABLES": None}, "ACCESS_ALERTS_TABLES is required"),
-        ({"ACCESS_ALERTS_TABLES": "  "}, "ACCESS_ALERTS_TABLES is required"),
-        ({"ACCESS_ALERTS_TABLES": "[]"}, "ACCESS_ALERTS_TABLES must list at least one"),
-        ({"ACCESS_ALERTS_TABLES": "Orders"}, "ACCESS_ALERTS_TABLES is not valid JSON"),
-        (
-            {"ACCESS_ALERTS_TABLES": '{"a": 1}'},
-            "ACCESS_ALERTS_TABLES must be a JSON list of strings, got an object",
-        ),
-        (
-            {"ACCESS_ALERTS_TABLES": '["Orders", 3]'},
-            "ACCESS_ALERTS_TABLES[1] must be a non-empty string, got a number",
-        ),
-        ({"ACCESS_ALERTS_TABLES": '["Orders", ""]'}, "ACCESS_ALERTS_TABLES[1] must be a non-empty string"),
-        ({"ACCESS_ALERTS_ALLOWED": '"arn:aws:iam::1:role/x"'}, "ACCESS_ALERTS_ALLOWED must be a JSON list"),
-        (
-            {"ACCESS_ALERTS_ALLOWED": "[null]"},
-            "ACCESS_ALERTS_ALLOWED[0] must be a non-empty string, got null",
-        ),
-        ({"ACCESS_ALERTS_ALLOWED_MANAGEMENT": "[1,"}, "ACCESS_ALERTS_ALLOWED_MANAGEMENT is not valid JSON"),
-        ({"ACCESS_ALERTS_WATCH_PIPELINE": "yes"}, 'ACCESS_ALERTS_WATCH_PIPELINE must be "true" or "false"'),
-        ({"ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT": "1"}, "ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT must be"),
-        ({"ACCESS_ALERTS_PIPELINE": "[]"}, "ACCESS_ALERTS_PIPELINE must be a JSON object, got a list"),
-        ({"ACCESS_ALERTS_PIPELINE": "{"}, "ACCESS_ALERTS_PIPELINE is not valid JSON"),
-        ({"ACCESS_ALERTS_PIPELINE": '{"trail": "x"}'}, "ACCESS_ALERTS_PIPELINE has unknown field(s) trail"),
-        ({"ACCESS_ALERTS_PIPELINE": '{"trail_arn": 5}'}, "ACCESS_ALERTS_PIPELINE.trail_arn must be a string"),
-        (
-            {"ACCESS_ALERTS_PIPELINE": '{"log_group_names": "x"}'},
-            "ACCESS_ALERTS_PIPELINE.log_group_names must be",
-        ),
-        ({"ACCESS_ALERTS_PIPELINE": '{"ssm_parameter_names": [1]}'}, "ssm_parameter_names[0] must be"),
-        ({"ACCESS_ALERTS_KEY_VALUES": "mask"}, "ACCESS_ALERTS_KEY_VALUES must be one of show, hash, hide"),
-        ({"ACCESS_ALERTS_KEY_VALUES": "hash"}, "neither ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER nor"),
-        (
-            {"ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER": "/p/h", "ACCESS_ALERTS_KEY_HASH_SECRET": "s"},
-            "at most one of ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER and ACCESS_ALERTS_KEY_HASH_SECRET",
-        ),
-        ({"ACCESS_ALERTS_WEBHOOK_URL": None}, "no webhook configured"),
-        ({"ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER": "/p/webhook"}, "exactly one of"),
-        (
-            {"ACCESS_ALERTS_WEBHOOK_URL": "http://hooks.example.com/x"},
-            "ACCESS_ALERTS_WEBHOOK_URL is not https",
-        ),
-        ({"ACCESS_ALERTS_WEBHOOK_URL": "ftp://example.com/x"}, "ACCESS_ALERTS_WEBHOOK_URL is not https"),
-        ({"ACCESS_ALERTS_WEBHOOK_URL": "https:///nohost"}, "ACCESS_ALERTS_WEBHOOK_URL has no host"),
-        (
-            {"ACCESS_ALERTS_WEBHOOK_URL": "https://h:99999999/x"},
-            "ACCESS_ALERTS_WEBHOOK_URL is not a valid URL",
-        ),
-        ({"ACCESS_ALERTS_NAME": "x" * 65}, "ACCESS_ALERTS_NAME must be at most 64"),
-        ({"ACCESS_ALERTS_NAME": "a\nb"}, "ACCESS_ALERTS_NAME must be at most 64 printable"),
-    ],
-)
-def test_errors_name_the_variable(overrides: dict[str, str | None], fragment: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        load_config(env(**overrides))
-    assert fragment in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "url",
-    ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9/x", "https://example.com/x"],
-)
-def test_https_or_loopback_http_accepted(url: str) -> None:
-    assert load_config(env(ACCESS_ALERTS_WEBHOOK_URL=url)).delivery.webhook_url() == url
-
-
-def test_webhook_url_never_in_errors_or_repr() -> None:
-    secret = "http://hooks.example.com/services/T1/B1/sEcReT"
-    with pytest.raises(ConfigError) as info:
-        load_config(env(ACCESS_ALERTS_WEBHOOK_URL=secret))
-    assert "sEcReT" not in str(info.value)
-    cfg = load_config(env(ACCESS_ALERTS_KEY_VALUES="hash", ACCESS_ALERTS_KEY_HASH_SECRET="hashSeCrEt"))
-    text = repr(cfg)
-    assert "sEcReTtOkEn" not in text and "hashSeCrEt" not in text
-    assert cfg.delivery.key_hash_secret() == b"hashSeCrEt"
 
 
 class FakeSSM:
@@ -205,44 +99,285 @@ class FakeBoto3:
 
 @pytest.fixture
 def fake_boto3(monkeypatch: pytest.MonkeyPatch) -> FakeBoto3:
-    fake = FakeBoto3(
-        FakeSSM({"/alerts/webhook": SECRET_URL, "/alerts/hash": "k3y", "/alerts/bad": "http://evil/x"})
-    )
+    fake = FakeBoto3(FakeSSM({"/p/webhook": SECRET_URL, "/p/hash": "k3y", "/alerts/bad": "http://evil/x"}))
     monkeypatch.setitem(sys.modules, "boto3", fake)  # type: ignore[arg-type]
     return fake
 
 
-def test_ssm_secrets_fetched_lazily_with_decryption_and_once(fake_boto3: FakeBoto3) -> None:
-    cfg = load_config(
-        env(
-            ACCESS_ALERTS_WEBHOOK_URL=None,
-            ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER="/alerts/webhook",
-            ACCESS_ALERTS_KEY_VALUES="hash",
-            ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER="/alerts/hash",
-        )
+# -- the document --------------------------------------------------------------------------------------
+
+
+def test_every_field_is_read() -> None:
+    cfg = parse_document(full_document())
+    assert cfg.policy.tables == (ORDERS, f"arn:aws:dynamodb:eu-west-1:{A}:table/Customers")
+    assert cfg.policy.allowed == (f"arn:aws:iam::{A}:role/app",)
+    assert cfg.policy.allowed_management == (f"arn:aws:iam::{A}:role/deploy",)
+    assert cfg.policy.watch_pipeline is False
+    assert cfg.policy.watch_table_management is True
+    assert cfg.policy.pipeline == PipelineResources(
+        trail_arn=f"arn:aws:cloudtrail:eu-west-1:{A}:trail/t",
+        trail_bucket="b",
+        log_group_names=("/aws/cloudtrail/x", "/aws/lambda/y"),
+        function_name="f",
+        ssm_parameter_names=("/p/webhook",),
     )
+    assert cfg.delivery == DeliverySettings(
+        name="prod-alerts",
+        key_values="hash",
+        webhook_ssm_parameter="/p/webhook",
+        key_hash_ssm_parameter="/p/hash",
+        destination="default",
+    )
+
+
+def test_a_local_document_may_carry_the_url() -> None:
+    cfg = load_config(inline(config_document("http://127.0.0.1:9/hook")))
+    assert cfg.delivery.webhook_url() == "http://127.0.0.1:9/hook"
+    assert cfg.delivery.key_hash_secret() is None
+
+
+@pytest.mark.parametrize("encoded", [True, False], ids=["base64gzip", "plain"])
+def test_inline_document_in_either_form(encoded: bool) -> None:
+    document = config_document(SECRET_URL)
+    value, sha = as_terraform_writes_it(document)
+    env = {"ACCESS_ALERTS_CONFIG": value if encoded else json.dumps(document, separators=(",", ":"))}
+    assert load_config(env).delivery.webhook_url() == SECRET_URL
+    assert load_config({**env, "ACCESS_ALERTS_CONFIG_SHA256": sha.upper()}).delivery.name == "prod-alerts"
+    with pytest.raises(ConfigError, match="does not match ACCESS_ALERTS_CONFIG_SHA256"):
+        load_config({**env, "ACCESS_ALERTS_CONFIG_SHA256": "0" * 64})
+
+
+def test_only_the_three_variables_are_read() -> None:
+    class Spy(dict[str, str]):
+        def __init__(self, data: dict[str, str]) -> None:
+            super().__init__(data)
+            self.asked: list[str] = []
+
+        def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+            self.asked.append(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key: str) -> str:
+            self.asked.append(key)
+            return super().__getitem__(key)
+
+    spy = Spy({**inline(config_document(SECRET_URL)), "HOME": "/root", "ACCESS_ALERTS_TABLES": '["x"]'})
+    load_config(spy)
+    assert spy.asked and set(spy.asked) <= set(config_mod.KNOWN_VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        ({}, "no configuration: set ACCESS_ALERTS_CONFIG_PARAMETER"),
+        ({"ACCESS_ALERTS_TABLES": '["Orders"]'}, "no longer read"),
+        (
+            {"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG": "{}"},
+            "not both",
+        ),
+        ({"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER}, "ACCESS_ALERTS_CONFIG_SHA256 is required"),
+        ({"ACCESS_ALERTS_CONFIG": "{", "ACCESS_ALERTS_CONFIG_SHA256": "x"}, "must be 64 hexadecimal"),
+        ({"ACCESS_ALERTS_CONFIG": "{"}, "ACCESS_ALERTS_CONFIG is not JSON"),
+        ({"ACCESS_ALERTS_CONFIG": "not base64 at all %%%"}, "neither JSON nor base64(gzip(JSON))"),
+        ({"ACCESS_ALERTS_CONFIG": base64.b64encode(b"plain").decode()}, "not gzip-compressed JSON"),
+        (
+            {"ACCESS_ALERTS_CONFIG": base64.b64encode(gzip.compress(b"\xff{")).decode()},
+            "is not UTF-8",
+        ),
+    ],
+)
+def test_where_the_document_comes_from(environ: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(environ)
+    assert fragment in str(info.value)
+
+
+def broken(path: str, value: Any) -> dict[str, Any]:
+    """The full document with one field (``a.b`` for nested) set to ``value``, or removed for ``...``."""
+    document = full_document()
+    *parents, last = path.split(".")
+    target = document
+    for name in parents:
+        target = target[name]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("extra", 1, "the document has unknown field(s) extra"),
+        ("routes", ..., "the document lacks the field(s) routes"),
+        ("version", 2, "version must be 1, got 2"),
+        ("version", True, "version must be 1"),
+        ("version", "1", "version must be 1"),
+        ("name", "", "name must be a non-empty string, got a string"),
+        ("name", "x" * 65, "name must be at most 64 printable characters"),
+        ("name", "a\nb", "name must be at most 64 printable characters"),
+        ("tables", [], "tables must list at least one table ARN"),
+        ("tables", {"a": 1}, "tables must be a list of strings, got an object"),
+        ("tables", [ORDERS, 3], "tables[1] must be a non-empty string, got a number"),
+        ("tables", [ORDERS, ""], "tables[1] must be a non-empty string"),
+        ("allowed", "arn:aws:iam::1:role/x", "allowed must be a list of strings, got a string"),
+        ("allowed", [None], "allowed[0] must be a non-empty string, got null"),
+        ("allowed_management", [[]], "allowed_management[0] must be a non-empty string, got an array"),
+        ("watch_pipeline", "true", "watch_pipeline must be true or false, got a string"),
+        ("watch_table_management", 1, "watch_table_management must be true or false, got a number"),
+        ("pipeline", [], "pipeline must be an object, got an array"),
+        ("pipeline.trail", "x", "pipeline has unknown field(s) trail"),
+        ("pipeline.queue_arn", ..., "pipeline lacks the field(s) queue_arn"),
+        ("pipeline.trail_arn", 5, "pipeline.trail_arn must be a string or null, got a number"),
+        ("pipeline.log_group_names", "x", "pipeline.log_group_names must be a list of strings"),
+        ("pipeline.ssm_parameter_names", [1], "pipeline.ssm_parameter_names[0] must be"),
+        ("key_values", "mask", "key_values must be one of show, hash, hide"),
+        ("key_hash_parameter", None, "key_hash_parameter is required when key_values is 'hash'"),
+        ("key_hash_parameter", 3, "key_hash_parameter must be a string or null"),
+        ("destinations", {}, "destinations must name at least one destination"),
+        ("destinations", [], "destinations must be an object"),
+        ("destinations.default.type", "teams", "destinations.default.type must be one of slack_webhook"),
+        ("destinations.default.channel", "#x", "destinations.default has unknown field(s) channel"),
+        ("destinations.default.url_parameter", ..., "exactly one of url_parameter and url"),
+        ("destinations.default.url", SECRET_URL, "exactly one of url_parameter and url"),
+        ("destinations.default.url_parameter", "", "destinations.default.url_parameter must be a non-empty"),
+        ("default_destinations", ["nope"], "default_destinations[0] names no destination: 'nope'"),
+        ("default_destinations", [], "default_destinations must name exactly one destination"),
+        ("default_destinations", ["default", "default"], "must name exactly one destination"),
+        ("routes", [{"match": {}}], "routes must be [] in this version"),
+        ("routes", None, "routes must be [] in this version"),
+    ],
+)
+def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_document(broken(path, value))
+    assert fragment in str(info.value)
+
+
+def test_errors_from_load_config_say_where_the_document_came_from() -> None:
+    with pytest.raises(ConfigError, match=r"^the configuration document in ACCESS_ALERTS_CONFIG: version"):
+        load_config(inline(broken("version", 3)))
+    with pytest.raises(ConfigError, match="the document must be an object, got an array"):
+        load_config(inline([]))
+
+
+def test_a_url_in_a_deployed_document_is_refused(fake_boto3: FakeBoto3) -> None:
+    document = config_document(SECRET_URL)
+    value, sha = as_terraform_writes_it(document)
+    fake_boto3.ssm.values[PARAMETER] = value
+    env = {"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha}
+    with pytest.raises(ConfigError) as info:
+        load_config(env)
+    assert "destinations.default.url: a webhook URL is accepted only in a document given in" in str(
+        info.value
+    )
+    assert "sEcReT" not in str(info.value)
+
+
+# -- the document in SSM ---------------------------------------------------------------------------------
+
+
+def test_document_from_the_parameter_is_checked_against_its_hash(fake_boto3: FakeBoto3) -> None:
+    value, sha = as_terraform_writes_it(full_document())
+    fake_boto3.ssm.values[PARAMETER] = value
+    env = {"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha}
+    cfg = load_config(env)
+    assert cfg.delivery.webhook_ssm_parameter == "/p/webhook"
+    assert fake_boto3.ssm.calls == [(PARAMETER, True)]  # the document only: secrets are fetched later
+    changed, _ = as_terraform_writes_it(broken("allowed", ["arn:aws:iam::*:role/*"]))
+    fake_boto3.ssm.values[PARAMETER] = changed
+    with pytest.raises(ConfigError) as info:
+        load_config(env)
+    assert f"the configuration document in SSM parameter {PARAMETER!r} does not match" in str(info.value)
+    fake_boto3.ssm.values[PARAMETER] = json.dumps(full_document())  # plain JSON is accepted as well
+    text = fake_boto3.ssm.values[PARAMETER].encode()
+    assert load_config({**env, "ACCESS_ALERTS_CONFIG_SHA256": hashlib.sha256(text).hexdigest()})
+
+
+def test_missing_document_parameter_is_named(fake_boto3: FakeBoto3) -> None:
+    env = {"ACCESS_ALERTS_CONFIG_PARAMETER": "/nope", "ACCESS_ALERTS_CONFIG_SHA256": "a" * 64}
+    with pytest.raises(ConfigError) as info:
+        load_config(env)
+    assert "ACCESS_ALERTS_CONFIG_PARAMETER: cannot read SSM parameter '/nope' (LookupError)" in str(
+        info.value
+    )
+
+
+# -- webhook URLs (the rule in rules.json) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/services/T/B/x",
+        "https://example.com",
+        "https://h:8443/x?y=1",
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://[::1]:9/x",
+    ],
+)
+def test_webhook_url_accepted(url: str) -> None:
+    assert check_webhook_url(url, "--webhook") == url
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://hooks.example.com/x", "is not https (plain http is accepted only on 127.0.0.1"),
+        ("http://10.0.0.1/x", "is not https (plain http"),
+        ("http://127.9.9.9/x", "is not https (plain http"),
+        ("http://127.0.0.1.evil.example/x", "is not https (plain http"),
+        ("ftp://example.com/x", "is not https; expected https://HOST/..."),
+        ("not a url", "is not https"),
+        ("https:///nohost", "has no host"),
+        ("https://h:99999999/x", "is not a valid webhook URL"),
+        ("https://user@host/x", "is not a valid webhook URL"),
+        ("https://host/a b", "is not a valid webhook URL"),
+    ],
+)
+def test_webhook_url_rejected_without_showing_it(url: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        check_webhook_url(url, "destinations.default.url")
+    assert str(info.value).startswith("destinations.default.url ") and fragment in str(info.value)
+    assert url not in str(info.value)
+
+
+def test_bad_url_in_a_local_document_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"destinations\.default\.url is not https"):
+        load_config(inline(config_document("http://hooks.example.com/services/T1/B1/sEcReT")))
+
+
+# -- secrets -------------------------------------------------------------------------------------------
+
+
+def test_ssm_secrets_fetched_lazily_with_decryption_and_once(fake_boto3: FakeBoto3) -> None:
+    cfg = load_config(inline(full_document()))
     assert fake_boto3.ssm.calls == []  # nothing fetched by load_config
     assert cfg.delivery.webhook_url() == SECRET_URL
     assert cfg.delivery.key_hash_secret() == b"k3y"
     cfg.delivery.resolve()
     cfg.delivery.webhook_url()
-    assert fake_boto3.ssm.calls == [("/alerts/webhook", True), ("/alerts/hash", True)]
-    assert SECRET_URL not in repr(cfg)
+    assert fake_boto3.ssm.calls == [("/p/webhook", True), ("/p/hash", True)]
+    assert fake_boto3.clients == ["ssm"]  # one client per cold start
+    assert SECRET_URL not in repr(cfg) and "k3y" not in repr(cfg)
 
 
-def test_missing_parameter_names_it_without_values(fake_boto3: FakeBoto3) -> None:
+def test_missing_parameter_names_it_and_the_field_without_values(fake_boto3: FakeBoto3) -> None:
     settings = DeliverySettings(webhook_ssm_parameter="/alerts/missing")
     with pytest.raises(ConfigError) as info:
         settings.webhook_url()
-    assert "/alerts/missing" in str(info.value) and "LookupError" in str(info.value)
-    assert "ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER" in str(info.value)
+    message = str(info.value)
+    assert "/alerts/missing" in message and "LookupError" in message
+    assert message.startswith("destinations.default.url_parameter: cannot read SSM parameter")
 
 
 def test_non_https_url_from_ssm_is_rejected_without_showing_it(fake_boto3: FakeBoto3) -> None:
     settings = DeliverySettings(webhook_ssm_parameter="/alerts/bad")
     with pytest.raises(ConfigError) as info:
         settings.webhook_url()
-    assert "the webhook URL from parameter '/alerts/bad' is not https" in str(info.value)
+    assert "the webhook URL in parameter '/alerts/bad' is not https" in str(info.value)
     assert "evil" not in str(info.value)
 
 
@@ -259,13 +394,21 @@ def test_hash_mode_without_secret_source_fails_on_resolve() -> None:
         DeliverySettings().webhook_url()
 
 
-def test_boto3_not_imported_by_loading_config(repo_root: Any) -> None:
+def test_secrets_never_in_repr() -> None:
+    settings = DeliverySettings(
+        key_values="hash", direct_webhook_url=SECRET_URL, direct_key_hash_secret="hashSeCrEt"
+    )
+    assert "sEcReTtOkEn" not in repr(settings) and "hashSeCrEt" not in repr(settings)
+    assert settings.key_hash_secret() == b"hashSeCrEt"
+
+
+def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
     code = (
         "import os, sys; from access_alerts.config import load_config; "
         "load_config(os.environ).delivery.resolve(); import access_alerts.handler; "
         "print('boto3' in sys.modules)"
     )
-    child_env = {"PYTHONPATH": str(repo_root / "lambda_src"), **env()}
+    child_env = {"PYTHONPATH": str(repo_root / "lambda_src"), **inline(config_document(SECRET_URL))}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=child_env
     )
@@ -285,7 +428,7 @@ def test_cli_settings() -> None:
         delivery_settings_for_cli("https://example.com/x", key_values="hash")
 
 
-def test_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_document_and_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto import mock_aws
 
@@ -293,23 +436,18 @@ def test_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    value, sha = as_terraform_writes_it(full_document())
     with mock_aws():
         ssm = boto3.client("ssm", region_name="us-east-1")
-        ssm.put_parameter(Name="/alerts/webhook", Value=SECRET_URL, Type="SecureString")
-        ssm.put_parameter(Name="/alerts/hash", Value="s3cr3t", Type="SecureString")
-        cfg = load_config(
-            env(
-                ACCESS_ALERTS_WEBHOOK_URL=None,
-                ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER="/alerts/webhook",
-                ACCESS_ALERTS_KEY_VALUES="hash",
-                ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER="/alerts/hash",
-            )
-        )
+        ssm.put_parameter(Name=PARAMETER, Value=value, Type="SecureString")
+        ssm.put_parameter(Name="/p/webhook", Value=SECRET_URL, Type="SecureString")
+        ssm.put_parameter(Name="/p/hash", Value="s3cr3t", Type="SecureString")
+        cfg = load_config({"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha})
         cfg.delivery.resolve()
         assert cfg.delivery.webhook_url() == SECRET_URL
         assert cfg.delivery.key_hash_secret() == b"s3cr3t"
-        ssm.delete_parameter(Name="/alerts/webhook")
+        ssm.delete_parameter(Name="/p/webhook")
         assert cfg.delivery.webhook_url() == SECRET_URL  # cached for the life of the environment
         config_mod.clear_secret_cache()
-        with pytest.raises(ConfigError, match="cannot read SSM parameter '/alerts/webhook'"):
+        with pytest.raises(ConfigError, match="cannot read SSM parameter '/p/webhook'"):
             cfg.delivery.webhook_url()

@@ -18,7 +18,7 @@ from access_alerts.delivery import DeliveryError
 from access_alerts.handler import PayloadRejected, describe_event
 from access_alerts.model import CONTROL_MESSAGE
 from access_alerts.webhook import WebhookClient
-from tests.generators import ACCOUNT, ALLOWED, MONITORED, REGION, make_record
+from tests.generators import ACCOUNT, REGION, config_document, config_environ, make_record
 from tools.payloads import encode_subscription
 from tools.webhook_receiver import WebhookReceiver
 
@@ -36,15 +36,9 @@ class Context:
         return max(int((self.end - time.monotonic()) * 1000), 0)
 
 
-def environ(url: str, **extra: str) -> dict[str, str]:
-    return {
-        "ACCESS_ALERTS_NAME": "prod-alerts",
-        "ACCESS_ALERTS_TABLES": json.dumps(list(MONITORED)),
-        "ACCESS_ALERTS_ALLOWED": json.dumps(list(ALLOWED)),
-        "ACCESS_ALERTS_PIPELINE": json.dumps({"trail_arn": TRAIL}),
-        "ACCESS_ALERTS_WEBHOOK_URL": url,
-        **extra,
-    }
+def environ(url: str, **fields: Any) -> dict[str, str]:
+    pipeline = {**config_document(url)["pipeline"], "trail_arn": TRAIL}
+    return config_environ(url, pipeline=pipeline, **fields)
 
 
 @pytest.fixture
@@ -228,13 +222,14 @@ def test_config_is_loaded_once_per_cold_start(hook: WebhookReceiver, monkeypatch
 def test_bad_config_fails_every_invocation(
     hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ACCESS_ALERTS_ALLOWED", '["not-an-arn"]')
+    for name, value in environ(hook.url, allowed=["not-an-arn"]).items():
+        monkeypatch.setenv(name, value)
     for _ in range(2):
-        with pytest.raises(ConfigError, match="not-an-arn"):
+        with pytest.raises(ConfigError, match="allowed entry 'not-an-arn'"):
             handler.lambda_handler(encode_subscription(records(1)), Context())
-    monkeypatch.setenv("ACCESS_ALERTS_ALLOWED", "[]")
-    monkeypatch.setenv("ACCESS_ALERTS_KEY_VALUES", "maybe")
-    with pytest.raises(ConfigError, match="ACCESS_ALERTS_KEY_VALUES"):
+    for name, value in environ(hook.url, key_values="maybe").items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="key_values must be one of"):
         handler.lambda_handler(encode_subscription(records(1)), Context())
     assert "configuration error" in capsys.readouterr().out
 

@@ -20,7 +20,7 @@ from access_alerts import handler
 from access_alerts.delivery import DeliveryError
 from access_alerts.grouping import AlertGroup
 from access_alerts.webhook import PostResult, WebhookClient
-from tests.generators import ALLOWED, MONITORED, make_record
+from tests.generators import config_environ, make_record
 from tools.payloads import encode_subscription
 from tools.webhook_receiver import Reply, Responder, WebhookReceiver
 
@@ -65,9 +65,8 @@ def expected_alert_ids(messages: list[str]) -> set[str]:
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in config_mod.KNOWN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ACCESS_ALERTS_TABLES", json.dumps(list(MONITORED)))
-    monkeypatch.setenv("ACCESS_ALERTS_ALLOWED", json.dumps(list(ALLOWED)))
-    monkeypatch.setenv("ACCESS_ALERTS_WEBHOOK_URL", "http://127.0.0.1:9/placeholder")
+    for name, value in config_environ("http://127.0.0.1:9/placeholder").items():
+        monkeypatch.setenv(name, value)
     handler.reset_state()
     yield
     handler.reset_state()

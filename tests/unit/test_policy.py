@@ -109,7 +109,7 @@ def test_management_patterns_are_validated_too() -> None:
 
 @pytest.mark.parametrize("table", ["", "arn:aws:s3:::b", "has space", f"{ORDERS}/stream/x", "a" * 300])
 def test_bad_table_entries_are_rejected(table: str) -> None:
-    with pytest.raises(PatternError, match="monitored table"):
+    with pytest.raises(PatternError, match="tables entry"):
         policy(tables=(table,))
 
 

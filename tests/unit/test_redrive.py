@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from access_alerts import config as config_mod
 from access_alerts import handler, redrive
-from tests.generators import ALLOWED, MONITORED, make_record
+from tests.generators import config_environ, make_record
 from tools.payloads import encode_subscription
 from tools.webhook_receiver import WebhookReceiver
 
@@ -61,12 +61,7 @@ def env(webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> d
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     config_mod.clear_secret_cache()
     handler.reset_state()
-    return {
-        "ACCESS_ALERTS_NAME": "prod-alerts",
-        "ACCESS_ALERTS_TABLES": json.dumps(list(MONITORED)),
-        "ACCESS_ALERTS_ALLOWED": json.dumps(list(ALLOWED)),
-        "ACCESS_ALERTS_WEBHOOK_URL": webhook_receiver.url,
-    }
+    return config_environ(webhook_receiver.url)
 
 
 @pytest.fixture
@@ -195,9 +190,12 @@ def test_creates_its_own_client_from_the_environment(
 
 
 def test_configuration_errors_exit_2(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    bad = {**env, "ACCESS_ALERTS_TABLES": "nope"}
+    bad = {"ACCESS_ALERTS_CONFIG": '{"tables": nope'}
     assert redrive.main(["--queue-url", "https://sqs/x"], environ=bad, sqs=object()) == 2
-    assert "ACCESS_ALERTS_TABLES is not valid JSON" in capsys.readouterr().err
+    assert "ACCESS_ALERTS_CONFIG is not JSON" in capsys.readouterr().err
+    bad = config_environ("http://127.0.0.1:9/x", tables=["no table/name"])
+    assert redrive.main(["--queue-url", "https://sqs/x"], environ=bad, sqs=object()) == 2
+    assert "tables entry 'no table/name'" in capsys.readouterr().err
     assert (
         redrive.main(["--queue-url", "https://sqs/x", "--max-messages", "0"], environ=env, sqs=object()) == 2
     )
