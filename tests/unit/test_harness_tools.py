@@ -163,7 +163,7 @@ FUNCTION = {
     "FunctionName": "demo-fn",
     "Handler": "access_alerts.handler.lambda_handler",
     "Timeout": 5,
-    "Environment": {"Variables": {"ACCESS_ALERTS_NAME": "from-terraform"}},
+    "Environment": {"Variables": {"ACCESS_ALERTS_CONFIG_PARAMETER": "/from-terraform"}},
 }
 
 
@@ -172,7 +172,8 @@ def test_deployed_handler_runs_the_given_code_with_the_function_environment(tmp_
         tmp_path,
         "import os\n"
         "def lambda_handler(event, context):\n"
-        "    return {'file': __file__, 'name': os.environ['ACCESS_ALERTS_NAME'], 'event': event,\n"
+        "    name = os.environ['ACCESS_ALERTS_CONFIG_PARAMETER']\n"
+        "    return {'file': __file__, 'name': name, 'event': event,\n"
         "            'fn': context.function_name, 'left': context.get_remaining_time_in_millis(),\n"
         "            'leaked': os.environ.get('PYTHONPATH')}\n",
     )
@@ -183,7 +184,7 @@ def test_deployed_handler_runs_the_given_code_with_the_function_environment(tmp_
     line = next(x for x in run.stdout.splitlines() if x.startswith("HANDLER_RESULT "))
     result = json.loads(line.removeprefix("HANDLER_RESULT "))
     assert Path(result["file"]).is_relative_to(code), "must import the extracted zip, not lambda_src"
-    assert result["name"] == "from-terraform" and result["fn"] == "demo-fn"
+    assert result["name"] == "/from-terraform" and result["fn"] == "demo-fn"
     assert result["event"] == {"awslogs": {"data": "x"}}
     assert 0 < result["left"] <= 5000
     assert result["leaked"] is None
