@@ -89,8 +89,9 @@ class AllowList:
         if principal.session_arn and principal.session_arn != principal.arn:
             candidates.append(principal.session_arn)
         for arn_entry in self._arn:
-            if any(arn_entry.rx.fullmatch(candidate) for candidate in candidates):
-                return arn_entry.entry
+            for candidate in candidates:
+                if arn_entry.rx.fullmatch(candidate):
+                    return arn_entry.entry
             if (
                 arn_entry.pathless is not None
                 and not path_known
