@@ -1,6 +1,6 @@
 # One customer-managed key for everything the pipeline stores: trail log files (S3), both log groups, the
-# on-failure queue and the SSM parameters. Not created when var.kms_key_arn is given; docs/terraform.md lists
-# what that key's policy must grant instead.
+# on-failure queue and the SSM parameters (configuration document and secrets). Not created when
+# var.kms_key_arn is given; docs/terraform.md lists what that key's policy must grant instead.
 #
 # Each service gets exactly the calls it makes, bound to our resources by encryption context (and source ARN
 # where the service sends one). Account principals keep key administration (so the key can never become
@@ -149,28 +149,26 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  dynamic "statement" {
-    # The parameters this key encrypts: the key-hash secret and the webhook URL when the module stores it.
-    for_each = length(local.own_key_parameter_arns) > 0 ? [1] : []
-    content {
-      sid       = "FunctionReadsItsParameters"
-      effect    = "Allow"
-      resources = ["*"]
-      actions   = ["kms:Decrypt"]
-      principals {
-        type        = "AWS"
-        identifiers = [aws_iam_role.lambda.arn]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "kms:EncryptionContext:PARAMETER_ARN"
-        values   = local.own_key_parameter_arns
-      }
+  statement {
+    # The parameters this key encrypts: the configuration document, and the key-hash secret and the
+    # webhook URL when the module stores them.
+    sid       = "FunctionReadsItsParameters"
+    effect    = "Allow"
+    resources = ["*"]
+    actions   = ["kms:Decrypt"]
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.lambda.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+      values   = local.own_key_parameter_arns
     }
   }
 

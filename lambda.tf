@@ -4,34 +4,18 @@
 locals {
   lambda_zip = "${path.module}/lambda_src/access_alerts.zip"
 
-  # The contract's ACCESS_ALERTS_* variables. No secret goes here: the webhook URL and the hash secret are
-  # read from SSM at cold start. Lists are JSON arrays; booleans the strings "true"/"false".
-  lambda_environment = merge(
-    {
-      ACCESS_ALERTS_NAME                   = var.name
-      ACCESS_ALERTS_TABLES                 = jsonencode(local.table_arns)
-      ACCESS_ALERTS_ALLOWED                = jsonencode(var.allowed_role_arns)
-      ACCESS_ALERTS_ALLOWED_MANAGEMENT     = jsonencode(var.allowed_management_role_arns)
-      ACCESS_ALERTS_WATCH_PIPELINE         = tostring(var.watch_pipeline)
-      ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT = tostring(var.watch_table_management)
-      ACCESS_ALERTS_KEY_VALUES             = var.key_values
-      ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER  = coalesce(local.webhook_parameter_name, "-")
-      # The function's own name and ARN-free references only: its ARN here would be a dependency cycle.
-      ACCESS_ALERTS_PIPELINE = jsonencode({
-        trail_arn           = aws_cloudtrail.this.arn
-        trail_bucket        = aws_s3_bucket.this.id
-        log_group_names     = [aws_cloudwatch_log_group.trail.name, aws_cloudwatch_log_group.lambda.name]
-        function_name       = local.function_name
-        queue_arn           = aws_sqs_queue.this.arn
-        kms_key_arn         = local.kms_key_arn
-        ssm_parameter_names = local.ssm_parameter_names
-      })
-    },
-    var.key_values == "hash" ? { ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER = local.key_hash_parameter_name } : {},
-  )
-  readable_parameter_arns = compact([local.webhook_parameter_arn, var.key_values == "hash" ? local.key_hash_parameter_arn : ""])
-  # Lambda rejects environments over 4 KB (keys and values together).
-  lambda_environment_size = sum([for k, v in local.lambda_environment : length(k) + length(v)])
+  # The environment only says where the configuration document is and which one it must be
+  # (configuration.tf). No secret and nothing that grows with the estate goes here.
+  lambda_environment = {
+    ACCESS_ALERTS_CONFIG_PARAMETER = local.configuration_parameter_name
+    ACCESS_ALERTS_CONFIG_SHA256    = local.configuration_sha256
+  }
+  # Every parameter the function reads: the document, the webhook URL, the key-hash secret.
+  readable_parameter_arns = compact([
+    local.configuration_parameter_arn,
+    local.webhook_parameter_arn,
+    var.key_values == "hash" ? local.key_hash_parameter_arn : "",
+  ])
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -70,33 +54,29 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:log-stream:*"]
   }
 
-  dynamic "statement" {
-    for_each = length(local.readable_parameter_arns) > 0 ? [1] : []
-    content {
-      sid       = "ReadOwnParameters"
-      effect    = "Allow"
-      actions   = ["ssm:GetParameter"]
-      resources = local.readable_parameter_arns
-    }
+  statement {
+    sid       = "ReadOwnParameters"
+    effect    = "Allow"
+    actions   = ["ssm:GetParameter"]
+    resources = local.readable_parameter_arns
   }
 
-  dynamic "statement" {
-    for_each = length(local.own_key_parameter_arns) > 0 ? [1] : []
-    content {
-      sid       = "DecryptOwnParameters"
-      effect    = "Allow"
-      actions   = ["kms:Decrypt"]
-      resources = [local.kms_key_arn]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "kms:EncryptionContext:PARAMETER_ARN"
-        values   = local.own_key_parameter_arns
-      }
+  # SSM decrypts a SecureString with the caller's permissions and the parameter's ARN as encryption
+  # context, so this allows decrypting exactly the parameters under the module's key, and only via SSM.
+  statement {
+    sid       = "DecryptOwnParameters"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+      values   = local.own_key_parameter_arns
     }
   }
 
@@ -157,7 +137,7 @@ resource "aws_iam_role_policy" "lambda" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the on-failure destination (aws_lambda_function_event_invoke_config), which supersedes a DLQ.
   #checkov:skip=CKV_AWS_117:It must reach the webhook on the internet; a VPC would need a NAT gateway for no gain.
-  #checkov:skip=CKV_AWS_173:The environment holds no secret (table ARNs, allow-list patterns, parameter names); secrets are SSM SecureStrings.
+  #checkov:skip=CKV_AWS_173:The environment holds no secret (the configuration parameter name and the document hash); secrets are SSM SecureStrings.
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile outside this module; the zip is built deterministically and checked in CI.
   #checkov:skip=CKV_AWS_50:X-Ray tracing adds cost and permissions for a single-step function; decision counts are logged per invocation.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is the lambda_reserved_concurrency variable (default: account pool).
@@ -194,13 +174,12 @@ resource "aws_lambda_function" "this" {
       condition     = local.webhook_url_given != local.webhook_parameter_given
       error_message = "Set exactly one of slack_webhook_url (the module stores it in SSM) and slack_webhook_url_ssm_parameter_name (a SecureString parameter you manage); ${local.webhook_url_given ? "both are set" : "neither is set"}."
     }
-    precondition {
-      condition     = local.lambda_environment_size <= 4096
-      error_message = "The function's environment would be ${local.lambda_environment_size} bytes; Lambda allows 4096. Shorten allowed_role_arns / allowed_management_role_arns (wildcards such as role/team-* cover many roles) or watch fewer tables per deployment."
-    }
   }
 
-  depends_on = [aws_iam_role_policy.lambda]
+  # The document is written before the function's configuration (and so its expected hash) changes:
+  # execution environments started after that read the new document. Between the two updates, new
+  # environments of the old configuration find a document with another hash and fail; Lambda retries.
+  depends_on = [aws_iam_role_policy.lambda, aws_ssm_parameter.configuration]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

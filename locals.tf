@@ -16,7 +16,7 @@ locals {
 
   # ---------------------------------------------------------------------------- names of our resources
   # Built from var.name rather than read from the resources wherever a resource ARN would create a cycle
-  # (the key policy names the trail and log groups; the function's environment names the function).
+  # (the key policy names the trail and log groups; the configuration document names the function).
   trail_name               = var.name
   trail_arn                = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
   function_name            = var.name
@@ -44,12 +44,15 @@ locals {
   key_hash_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(local.key_hash_parameter_name, "/")}"
   # KMS key that encrypts the webhook parameter: ours when we store it; the user's (or aws/ssm: null) otherwise.
   webhook_parameter_kms_key_arn = local.webhook_url_given ? local.kms_key_arn : var.slack_webhook_url_ssm_parameter_kms_key_arn
-  # Parameters encrypted with the module's key (ours or var.kms_key_arn).
+  # Parameters encrypted with the module's key (ours or var.kms_key_arn): always the configuration.
   own_key_parameter_arns = compact([
+    local.configuration_parameter_arn,
     local.webhook_url_given ? local.webhook_parameter_arn : "",
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
   ])
+  # Every parameter the function reads: a change to any of them by someone not allowed is tamper.
   ssm_parameter_names = compact([
+    local.configuration_parameter_name,
     local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
   ])

@@ -6,6 +6,7 @@
 #   trail.tf   CloudTrail trail + its log group + the role CloudTrail writes that log group with
 #   bucket.tf  the hardened S3 bucket every trail needs
 #   kms.tf     the customer-managed key and its policy (unless var.kms_key_arn is given)
+#   configuration.tf  the function's configuration document (SSM SecureString) and its plan view
 #   lambda.tf  the function, its role, log group, async invoke config and the subscription filter
 #   queue.tf   the on-failure queue and the two alarms
 #   ssm.tf     the webhook URL and the key-hash secret as SecureString parameters

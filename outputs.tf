@@ -56,6 +56,16 @@ output "dead_letter_queue_url" {
   value       = aws_sqs_queue.this.url
 }
 
+output "lambda_configuration" {
+  description = "The configuration document the function reads (docs/configuration-document.md); `terraform output -json lambda_configuration > cfg.json` gives `replay --config cfg.json` the same decisions."
+  value       = local.configuration
+}
+
+output "configuration_ssm_parameter_name" {
+  description = "Name of the SecureString parameter holding the configuration document (base64 gzip JSON)."
+  value       = aws_ssm_parameter.configuration.name
+}
+
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the trail logs, log groups, queue and parameters (created by the module unless kms_key_arn was given)."
   value       = local.kms_key_arn

@@ -13,7 +13,7 @@ variables {
   slack_webhook_url            = "https://hooks.slack.com/services/T000/B000/SECRETSECRET"
 }
 
-run "environment_follows_the_contract" {
+run "environment_names_only_the_configuration_document" {
   command = plan
 
   variables {
@@ -21,34 +21,18 @@ run "environment_follows_the_contract" {
   }
 
   assert {
-    condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
-      "ACCESS_ALERTS_NAME", "ACCESS_ALERTS_TABLES", "ACCESS_ALERTS_ALLOWED", "ACCESS_ALERTS_ALLOWED_MANAGEMENT",
-      "ACCESS_ALERTS_WATCH_PIPELINE", "ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT", "ACCESS_ALERTS_PIPELINE",
-      "ACCESS_ALERTS_KEY_VALUES", "ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER", "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER",
-    ])
-    error_message = "The environment must hold exactly the contract's ACCESS_ALERTS_* variables (with key_values = hash)."
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["ACCESS_ALERTS_CONFIG_PARAMETER", "ACCESS_ALERTS_CONFIG_SHA256"])
+    error_message = "The environment must hold only the configuration parameter's name and the document's hash."
   }
 
   assert {
-    condition     = tolist(jsondecode(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_TABLES"])) == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/orders"])
-    error_message = "ACCESS_ALERTS_TABLES must be a JSON list of the table ARNs."
+    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARAMETER"] == "/dynamodb-access-alerts/unit/configuration" && aws_ssm_parameter.configuration.name == "/dynamodb-access-alerts/unit/configuration"
+    error_message = "The function must be pointed at the module's configuration parameter."
   }
 
   assert {
-    condition     = tolist(jsondecode(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_ALLOWED_MANAGEMENT"])) == tolist(["arn:aws:iam::123456789012:role/deployer"])
-    error_message = "ACCESS_ALERTS_ALLOWED_MANAGEMENT must be a JSON list of the management allow-list."
-  }
-
-  assert {
-    condition = sort(keys(jsondecode(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_PIPELINE"]))) == tolist([
-      "function_name", "kms_key_arn", "log_group_names", "queue_arn", "ssm_parameter_names", "trail_arn", "trail_bucket",
-    ])
-    error_message = "ACCESS_ALERTS_PIPELINE must carry exactly the fields of model.PipelineResources."
-  }
-
-  assert {
-    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_PIPELINE"]).function_name == "unit" && tolist(jsondecode(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_PIPELINE"]).ssm_parameter_names) == tolist(["/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"])
-    error_message = "The pipeline description must name the function and both parameters."
+    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_SHA256"] == sha256(jsonencode(output.lambda_configuration)) && can(regex("^[0-9a-f]{64}$", aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_SHA256"]))
+    error_message = "ACCESS_ALERTS_CONFIG_SHA256 must be the hex sha256 of jsonencode(document)."
   }
 
   assert {
@@ -72,17 +56,130 @@ run "environment_follows_the_contract" {
   }
 }
 
+run "configuration_document_content" {
+  command = plan
+
+  variables {
+    table_names = ["orders", "payments"]
+    key_values  = "hash"
+  }
+
+  assert {
+    condition = sort(keys(output.lambda_configuration)) == tolist([
+      "allowed", "allowed_management", "default_destinations", "destinations", "key_hash_parameter", "key_values",
+      "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
+    ])
+    error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.version == 1 && output.lambda_configuration.name == "unit"
+    error_message = "Version 1, named after the deployment."
+  }
+
+  assert {
+    condition = tolist(output.lambda_configuration.tables) == tolist([
+      "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/payments",
+    ])
+    error_message = "tables must be the watched tables' ARNs."
+  }
+
+  assert {
+    condition     = tolist(output.lambda_configuration.allowed) == tolist(["arn:aws:iam::123456789012:role/orders-service"]) && tolist(output.lambda_configuration.allowed_management) == tolist(["arn:aws:iam::123456789012:role/deployer"])
+    error_message = "Both allow-lists must be in the document as given."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.watch_pipeline == true && output.lambda_configuration.watch_table_management == true
+    error_message = "Watch switches are booleans (true by default)."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.key_values == "hash" && output.lambda_configuration.key_hash_parameter == "/dynamodb-access-alerts/unit/key-hash-secret"
+    error_message = "key_values = hash names the secret's parameter."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.destinations == { default = { type = "slack_webhook", url_parameter = "/dynamodb-access-alerts/unit/slack-webhook-url" } } && tolist(output.lambda_configuration.default_destinations) == tolist(["default"]) && length(output.lambda_configuration.routes) == 0
+    error_message = "One slack_webhook destination named default, by parameter; it is the default destination; no routes."
+  }
+
+  assert {
+    condition     = !strcontains(jsonencode(output.lambda_configuration), "hooks.slack.com") && !strcontains(jsonencode(output.lambda_configuration), "SECRETSECRET")
+    error_message = "No secret may be written into the document."
+  }
+
+  assert {
+    condition = jsonencode(output.lambda_configuration.pipeline) == jsonencode({
+      trail_arn           = "arn:aws:cloudtrail:us-east-1:123456789012:trail/unit"
+      trail_bucket        = "unit-trail-123456789012-us-east-1"
+      log_group_names     = ["/aws/cloudtrail/unit", "/aws/lambda/unit"]
+      function_name       = "unit"
+      queue_arn           = "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts"
+      kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      ssm_parameter_names = ["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"]
+    })
+    error_message = "The pipeline's resources (configuration parameter included, so changing it is tamper)."
+  }
+
+  assert {
+    condition     = terraform_data.configuration.input == output.lambda_configuration
+    error_message = "The plan must show the document in clear (terraform_data.configuration)."
+  }
+
+  assert {
+    condition     = nonsensitive(aws_ssm_parameter.configuration.value) == base64gzip(jsonencode(output.lambda_configuration))
+    error_message = "The parameter stores base64gzip(jsonencode(document))."
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.configuration.type == "SecureString" && aws_ssm_parameter.configuration.key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" && aws_ssm_parameter.configuration.tier == "Standard"
+    error_message = "A small document is a Standard SecureString under the module's key."
+  }
+}
+
 run "key_values_show_is_the_default_and_needs_no_secret" {
   command = plan
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_KEY_VALUES"] == "show"
-    error_message = "key_values defaults to show (issue 2)."
+    condition     = output.lambda_configuration.key_values == "show" && output.lambda_configuration.key_hash_parameter == null
+    error_message = "key_values defaults to show, without a secret's parameter."
   }
 
   assert {
-    condition     = length(aws_ssm_parameter.key_hash) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "ACCESS_ALERTS_KEY_HASH_SSM_PARAMETER")
-    error_message = "No hash secret (parameter or variable) unless key_values = hash."
+    condition     = length(aws_ssm_parameter.key_hash) == 0 && tolist(output.lambda_configuration.pipeline.ssm_parameter_names) == tolist(["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url"])
+    error_message = "No hash secret unless key_values = hash."
+  }
+}
+
+run "document_over_4096_characters_uses_the_advanced_tier" {
+  # 100 management patterns with 60 random hex characters each: about 5.2 KB once compressed.
+  command = plan
+
+  variables {
+    allowed_management_role_arns = [for i in range(100) : format("arn:aws:iam::123456789012:role/%s", substr(sha256(tostring(i)), 0, 60))]
+  }
+
+  assert {
+    condition     = length(aws_ssm_parameter.configuration.value) > 4096 && length(aws_ssm_parameter.configuration.value) <= 8192 && aws_ssm_parameter.configuration.tier == "Advanced"
+    error_message = "Above 4096 characters the parameter must be Advanced."
+  }
+}
+
+run "large_estate_fits_in_a_standard_parameter" {
+  # 490 tables of a family-like naming scheme: the document is about 33 KB of JSON, 2.4 KB stored.
+  command = plan
+
+  variables {
+    table_names       = [for i in range(490) : format("tenant-%04d-orders", i)]
+    allowed_role_arns = []
+    watch_pipeline    = false
+  }
+
+  assert {
+    condition     = length(output.lambda_configuration.tables) == 490 && aws_ssm_parameter.configuration.tier == "Standard"
+    error_message = "The configuration no longer limits the number of tables below CloudTrail's own limit."
   }
 }
 
@@ -97,7 +194,7 @@ run "user_managed_webhook_parameter" {
   }
 
   assert {
-    condition     = length(aws_ssm_parameter.webhook) == 0 && aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER"] == "/platform/prod/dynamodb-access-alerts/slack-webhook"
+    condition     = length(aws_ssm_parameter.webhook) == 0 && output.lambda_configuration.destinations.default.url_parameter == "/platform/prod/dynamodb-access-alerts/slack-webhook"
     error_message = "A user-managed parameter is referenced, not created."
   }
 
@@ -105,10 +202,23 @@ run "user_managed_webhook_parameter" {
     condition = toset(flatten([
       for s in data.aws_iam_policy_document.lambda.statement : s.resources if contains(s.actions, "ssm:GetParameter")
       ])) == toset([
+      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration",
       "arn:aws:ssm:us-east-1:123456789012:parameter/platform/prod/dynamodb-access-alerts/slack-webhook",
       "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/key-hash-secret",
     ])
-    error_message = "The function may read exactly its two parameters."
+    error_message = "The function may read exactly its three parameters."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.lambda.statement : [
+        for c in s.condition : c.values if c.variable == "kms:EncryptionContext:PARAMETER_ARN"
+      ] if s.sid == "DecryptOwnParameters"
+      ])) == toset([
+      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration",
+      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/key-hash-secret",
+    ])
+    error_message = "The module's key may decrypt, for the function, only the parameters it encrypts (not the user's)."
   }
 
   assert {

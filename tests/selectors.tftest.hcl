@@ -220,7 +220,7 @@ run "no_watching_no_management_events" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_WATCH_PIPELINE"] == "false" && aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT"] == "false"
+    condition     = output.lambda_configuration.watch_pipeline == false && output.lambda_configuration.watch_table_management == false
     error_message = "The Lambda must be told that watching is off."
   }
 }

@@ -85,8 +85,7 @@ run "webhook_not_https" {
 }
 
 run "too_many_selector_values" {
-  # 480 tables + 2 fixed + 20 exact roles + 2 management values = 504 > 500. (The function, planned after
-  # the trail, would also fail its 4 KB environment check: for long table lists that limit is the tighter.)
+  # 480 tables + 2 fixed + 20 exact roles + 2 management values = 504 > 500.
   command = plan
   variables {
     table_names       = [for i in range(480) : format("t%03d", i)]
@@ -95,12 +94,13 @@ run "too_many_selector_values" {
   expect_failures = [aws_cloudtrail.this]
 }
 
-run "environment_over_4_kb" {
+run "configuration_document_over_8_kb" {
+  # 200 management patterns of 60 random hex characters: about 10 KB once compressed.
   command = plan
   variables {
-    allowed_role_arns = [for i in range(80) : format("arn:aws:iam::123456789012:role/team/path/service-role-number-%02d", i)]
+    allowed_management_role_arns = [for i in range(200) : format("arn:aws:iam::123456789012:role/%s", substr(sha256(tostring(i)), 0, 60))]
   }
-  expect_failures = [aws_lambda_function.this]
+  expect_failures = [aws_ssm_parameter.configuration]
 }
 
 run "bad_key_values" {

@@ -1,0 +1,79 @@
+# The function's configuration: one versioned JSON document (docs/configuration-document.md) instead of
+# Lambda environment variables, whose 4 KB cap used to limit a deployment to about 50 tables.
+#
+#   local.configuration            the document, version 1 (built from names in locals.tf: no cycles)
+#   aws_ssm_parameter.configuration   base64gzip(jsonencode(document)), SecureString under the module key
+#   terraform_data.configuration   the same document in clear, so a plan shows which entries change
+#                                  (a SecureString value is only "(sensitive value)")
+#
+# The function's environment names the parameter and carries sha256(jsonencode(document)): the function
+# refuses a document with another hash, and a changed document changes the function's configuration, so
+# new execution environments start and read the new document.
+
+locals {
+  configuration_parameter_name = "${local.ssm_prefix}/configuration"
+  configuration_parameter_arn  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(local.configuration_parameter_name, "/")}"
+
+  # Version 1 of the document. Every field is required by the reader; unknown fields are an error there,
+  # so a field added here needs the reader's support (and a version bump if its meaning changes).
+  configuration = {
+    version                = 1
+    name                   = var.name
+    tables                 = local.table_arns
+    allowed                = var.allowed_role_arns
+    allowed_management     = var.allowed_management_role_arns
+    watch_pipeline         = var.watch_pipeline
+    watch_table_management = var.watch_table_management
+    # The module's own resources, by the names and ARNs built in locals.tf: reading them from the
+    # resources would make the function (and the key policy) depend on themselves.
+    pipeline = {
+      trail_arn           = local.trail_arn
+      trail_bucket        = local.bucket_name
+      log_group_names     = [local.trail_log_group_name, local.lambda_log_group_name]
+      function_name       = local.function_name
+      queue_arn           = local.queue_arn
+      kms_key_arn         = local.kms_key_arn
+      ssm_parameter_names = local.ssm_parameter_names
+    }
+    key_values         = var.key_values
+    key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null
+    # Secrets are named by their parameter, never written into the document.
+    destinations = {
+      default = {
+        type          = "slack_webhook"
+        url_parameter = local.webhook_parameter_name
+      }
+    }
+    default_destinations = ["default"]
+    routes               = []
+  }
+
+  configuration_json   = jsonencode(local.configuration)
+  configuration_sha256 = sha256(local.configuration_json)
+  # What SSM stores. gzip keeps a few hundred table ARNs (which repeat the same prefix) small; base64
+  # because a parameter value is text. Both limits below count characters, and base64 is ASCII.
+  configuration_value = base64gzip(local.configuration_json)
+  # Standard parameters hold 4096 characters (free); Advanced ones 8192 ($0.05 a month, docs/costs.md).
+  configuration_tier = length(local.configuration_value) <= 4096 ? "Standard" : "Advanced"
+}
+
+resource "terraform_data" "configuration" {
+  input = local.configuration
+}
+
+resource "aws_ssm_parameter" "configuration" {
+  name        = local.configuration_parameter_name
+  description = "Configuration document (version 1, base64 gzip JSON) of dynamodb-access-alerts ${var.name}"
+  type        = "SecureString"
+  key_id      = local.kms_key_arn
+  tier        = local.configuration_tier
+  value       = local.configuration_value
+  tags        = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.configuration_value) <= 8192
+      error_message = "The configuration document is ${length(local.configuration_value)} characters once compressed; an SSM parameter holds at most 8192 (Advanced tier). Watch fewer tables in this deployment (split them over several), or shorten the allow-lists (one wildcard pattern such as role/team-* covers many roles)."
+    }
+  }
+}
