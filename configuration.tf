@@ -4,7 +4,8 @@
 #   local.configuration            the document, version 1 (built from names in locals.tf: no cycles)
 #   aws_ssm_parameter.configuration   base64gzip(jsonencode(document)), SecureString under the module key
 #   terraform_data.configuration   the same document in clear, so a plan shows which entries change
-#                                  (a SecureString value is only "(sensitive value)")
+#                                  (a SecureString value is only "(sensitive value)"); it also checks
+#                                  the allow-list shapes against lambda_src/access_alerts/rules.json
 #
 # The function's environment names the parameter and carries sha256(jsonencode(document)): the function
 # refuses a document with another hash, and a changed document changes the function's configuration, so
@@ -54,11 +55,35 @@ locals {
   # because a parameter value is text. Both limits below count characters, and base64 is ASCII.
   configuration_value = base64gzip(local.configuration_json)
   # Standard parameters hold 4096 characters (free); Advanced ones 8192 ($0.05 a month, docs/costs.md).
-  configuration_tier = length(local.configuration_value) <= 4096 ? "Standard" : "Advanced"
+  configuration_size = length(local.configuration_value)
+  configuration_tier = local.configuration_size <= 4096 ? "Standard" : "Advanced"
+
+  # ------------------------------------------------------------------------ allow-list shapes (rules.json)
+  # A Terraform 1.5 variable validation may not read files, so the shapes are checked here, in a
+  # precondition, against the same regular expressions the Lambda uses. rules.json keeps them unanchored.
+  allow_list_shapes = [for name in sort(keys(local.rules.allow_list_shapes)) : "^(?:${local.rules.allow_list_shapes[name]})$"]
+  malformed_allowed = [
+    for p in var.allowed_role_arns : p if !anytrue([for re in local.allow_list_shapes : can(regex(re, p))])
+  ]
+  malformed_allowed_management = [
+    for p in var.allowed_management_role_arns : p if !anytrue([for re in local.allow_list_shapes : can(regex(re, p))])
+  ]
+  allow_list_syntax_hint = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
 }
 
 resource "terraform_data" "configuration" {
   input = local.configuration
+
+  lifecycle {
+    precondition {
+      condition     = length(local.malformed_allowed) == 0
+      error_message = "allowed_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed)}. ${local.allow_list_syntax_hint}"
+    }
+    precondition {
+      condition     = length(local.malformed_allowed_management) == 0
+      error_message = "allowed_management_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed_management)}. ${local.allow_list_syntax_hint}"
+    }
+  }
 }
 
 resource "aws_ssm_parameter" "configuration" {
@@ -72,8 +97,8 @@ resource "aws_ssm_parameter" "configuration" {
 
   lifecycle {
     precondition {
-      condition     = length(local.configuration_value) <= 8192
-      error_message = "The configuration document is ${length(local.configuration_value)} characters once compressed; an SSM parameter holds at most 8192 (Advanced tier). Watch fewer tables in this deployment (split them over several), or shorten the allow-lists (one wildcard pattern such as role/team-* covers many roles)."
+      condition     = local.configuration_size <= 8192
+      error_message = "The configuration document is ${local.configuration_size} characters once compressed; an SSM parameter holds at most 8192 (Advanced tier). Watch fewer tables in this deployment (split them over several), or shorten the allow-lists (one wildcard pattern such as role/team-* covers many roles)."
     }
   }
 }

@@ -7,6 +7,10 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  # One home for the rules Terraform and the Lambda must agree on: allow-list shapes (configuration.tf),
+  # the pipeline's event sources and the calls the subscription filter may drop (below).
+  rules = jsondecode(file("${path.module}/lambda_src/access_alerts/rules.json"))
+
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.id
@@ -126,21 +130,23 @@ locals {
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)
   # CloudTrail writes one JSON record per log event. The pattern lets through:
-  #  - every DynamoDB event (data events on the watched tables, and DynamoDB management calls, which the
-  #    Lambda turns into control-plane alerts or ignores), and
+  #  - every DynamoDB event (data events on the watched tables, stream reads, and DynamoDB management
+  #    calls, which the Lambda turns into control-plane alerts or ignores), and
   #  - when watch_pipeline is on, write management events of the services the pipeline is made of, except
-  #    CreateLogStream: it is no tamper event, and every new Lambda execution environment and every trail
-  #    delivery stream causes one, so letting it through would make the function wake itself up.
+  #    the calls rules.json lists as not forwarded (CreateLogStream: no tamper event, and every new Lambda
+  #    execution environment and every trail delivery stream causes one, so letting it through would make
+  #    the function wake itself up).
   # It drops only management events of other services (which the Lambda ignores: it alerts on management
   # events of DynamoDB and of the pipeline's services only). It does not try to drop allowed roles: at this
   # layer that could only repeat the trail-level exclusion, and a pattern has no room for long allow-lists.
-  pipeline_event_sources = ["cloudtrail", "logs", "lambda", "ssm", "sqs", "kms", "s3"]
-  # eventSource values end in amazonaws.com in every partition (unlike service principals).
-  pipeline_source_condition = join(" || ", [for s in local.pipeline_event_sources : "$.eventSource = \"${s}.amazonaws.com\""])
+  # Both lists come from rules.json, which the Lambda's tamper catalogue reads too.
+  dynamodb_source_condition = join(" || ", [for s in local.rules.dynamodb.event_sources : "($.eventSource = \"${s}\")"])
+  pipeline_source_condition = join(" || ", [for s in sort(keys(local.rules.pipeline.event_sources)) : "($.eventSource = \"${s}\")"])
+  not_forwarded_condition   = join(" && ", [for n in local.rules.pipeline.not_forwarded : "($.eventName != \"${n}\")"])
   subscription_filter_pattern = !var.narrow_subscription_filter ? "" : (
     var.watch_pipeline
-    ? "{ ($.eventSource = \"dynamodb.amazonaws.com\") || (($.eventName != \"CreateLogStream\") && (${local.pipeline_source_condition})) }"
-    : "{ $.eventSource = \"dynamodb.amazonaws.com\" }"
+    ? "{ ${local.dynamodb_source_condition} || (${local.not_forwarded_condition} && (${local.pipeline_source_condition})) }"
+    : "{ ${local.dynamodb_source_condition} }"
   )
 
   # ----------------------------------------------------------------------------------- KMS key in use

@@ -1,10 +1,11 @@
 # Inputs of the module. tools/tfdocs.py renders the README table from this file: keep one
 # `description = "..."` line per variable (the table shows it verbatim).
 #
-# Allow-list patterns (allowed_role_arns, allowed_management_role_arns) use the syntax of the contract the
-# Lambda implements (lambda_src/access_alerts/policy.py): IAM-style ARNs with `*` wildcards or an AWS
-# service principal name. The regular expressions below accept exactly the shapes the Lambda accepts, so a
-# typo fails at plan time instead of silently allowing nothing.
+# Allow-list patterns (allowed_role_arns, allowed_management_role_arns) use the syntax the Lambda reads
+# (docs/allow-list.md): IAM-style ARNs with `*` wildcards or an AWS service principal name. Their shapes
+# live in one place, lambda_src/access_alerts/rules.json, which a Terraform 1.5 variable validation cannot
+# read: configuration.tf checks them in a precondition, so a typo still fails at plan time instead of
+# silently allowing nothing. The validations here check only what needs no rules (empty or repeated entries).
 
 # ----------------------------------------------------------------------------------------- identity
 
@@ -38,11 +39,6 @@ variable "table_names" {
     condition     = length(distinct(var.table_names)) == length(var.table_names)
     error_message = "table_names lists a table more than once."
   }
-
-  validation {
-    condition     = length(var.table_names) <= 490
-    error_message = "CloudTrail allows 500 selector values per trail; with the fixed conditions that leaves room for at most 490 tables in one deployment. Split the tables over several deployments."
-  }
 }
 
 # ---------------------------------------------------------------------------------------- allow-lists
@@ -54,14 +50,8 @@ variable "allowed_role_arns" {
   nullable    = false
 
   validation {
-    condition = alltrue([for p in var.allowed_role_arns : (
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):(role|user)/[A-Za-z0-9+=,.@_*/-]*[A-Za-z0-9+=,.@_*-]$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):root$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):assumed-role/[A-Za-z0-9+=,.@_*-]+/[A-Za-z0-9+=,.@_*-]+$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):federated-user/[A-Za-z0-9+=,.@_*-]+$", p)) ||
-      can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)*\\.amazonaws\\.com$", p))
-    )])
-    error_message = "Every allowed_role_arns entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com."
+    condition     = alltrue([for p in var.allowed_role_arns : trimspace(p) == p && p != ""])
+    error_message = "allowed_role_arns entries must not be empty or carry surrounding spaces."
   }
 
   validation {
@@ -77,14 +67,13 @@ variable "allowed_management_role_arns" {
   nullable    = false
 
   validation {
-    condition = alltrue([for p in var.allowed_management_role_arns : (
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):(role|user)/[A-Za-z0-9+=,.@_*/-]*[A-Za-z0-9+=,.@_*-]$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|\\*):root$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):assumed-role/[A-Za-z0-9+=,.@_*-]+/[A-Za-z0-9+=,.@_*-]+$", p)) ||
-      can(regex("^arn:(aws|aws-cn|aws-us-gov):sts::([0-9]{12}|\\*):federated-user/[A-Za-z0-9+=,.@_*-]+$", p)) ||
-      can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)*\\.amazonaws\\.com$", p))
-    )])
-    error_message = "Every allowed_management_role_arns entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as cloudformation.amazonaws.com."
+    condition     = alltrue([for p in var.allowed_management_role_arns : trimspace(p) == p && p != ""])
+    error_message = "allowed_management_role_arns entries must not be empty or carry surrounding spaces."
+  }
+
+  validation {
+    condition     = length(distinct(var.allowed_management_role_arns)) == length(var.allowed_management_role_arns)
+    error_message = "allowed_management_role_arns lists a pattern more than once."
   }
 }
 

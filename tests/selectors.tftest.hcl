@@ -178,8 +178,23 @@ run "management_selector_for_watching" {
   }
 
   assert {
-    condition     = strcontains(output.subscription_filter_pattern, "cloudtrail.amazonaws.com") && strcontains(output.subscription_filter_pattern, "dynamodb.amazonaws.com") && length(output.subscription_filter_pattern) <= 1024
-    error_message = "With watch_pipeline the pattern passes DynamoDB and the pipeline services, within 1024 characters."
+    condition = output.subscription_filter_pattern == join("", [
+      "{ ($.eventSource = \"dynamodb.amazonaws.com\") || ($.eventSource = \"streams.dynamodb.amazonaws.com\") || ",
+      "(($.eventName != \"CreateLogStream\") && (",
+      "($.eventSource = \"cloudtrail.amazonaws.com\") || ($.eventSource = \"kms.amazonaws.com\") || ",
+      "($.eventSource = \"lambda.amazonaws.com\") || ($.eventSource = \"logs.amazonaws.com\") || ",
+      "($.eventSource = \"s3.amazonaws.com\") || ($.eventSource = \"sqs.amazonaws.com\") || ",
+      "($.eventSource = \"ssm.amazonaws.com\"))) }",
+    ])
+    error_message = "With watch_pipeline the pattern passes DynamoDB and the pipeline's services of rules.json, except the calls rules.json does not forward."
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for s in keys(jsondecode(file("${path.module}/lambda_src/access_alerts/rules.json")).pipeline.event_sources) : strcontains(output.subscription_filter_pattern, "($.eventSource = \"${s}\")")],
+      [for n in jsondecode(file("${path.module}/lambda_src/access_alerts/rules.json")).pipeline.not_forwarded : strcontains(output.subscription_filter_pattern, "($.eventName != \"${n}\")")],
+    )) && length(output.subscription_filter_pattern) <= 1024
+    error_message = "Every pipeline event source and not-forwarded call of rules.json is in the pattern, within 1024 characters."
   }
 
   assert {
@@ -201,7 +216,7 @@ run "table_management_only" {
   }
 
   assert {
-    condition     = output.subscription_filter_pattern == "{ $.eventSource = \"dynamodb.amazonaws.com\" }"
+    condition     = output.subscription_filter_pattern == "{ ($.eventSource = \"dynamodb.amazonaws.com\") || ($.eventSource = \"streams.dynamodb.amazonaws.com\") }"
     error_message = "Without watch_pipeline only DynamoDB events may wake the function."
   }
 }

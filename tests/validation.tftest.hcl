@@ -35,12 +35,14 @@ run "duplicate_tables" {
   expect_failures = [var.table_names]
 }
 
+# Allow-list shapes come from lambda_src/access_alerts/rules.json (the Lambda's own rules), checked in a
+# precondition of terraform_data.configuration because a Terraform 1.5 validation cannot read files.
 run "malformed_allowed_arn" {
   command = plan
   variables {
-    allowed_role_arns = ["arn:aws:iam::12345:role/too-short-account"]
+    allowed_role_arns = ["arn:aws:iam::123456789012:role/orders-service", "arn:aws:iam::12345:role/too-short-account"]
   }
-  expect_failures = [var.allowed_role_arns]
+  expect_failures = [terraform_data.configuration]
 }
 
 run "allowed_entry_that_is_not_an_arn" {
@@ -48,13 +50,57 @@ run "allowed_entry_that_is_not_an_arn" {
   variables {
     allowed_role_arns = ["orders-service"]
   }
-  expect_failures = [var.allowed_role_arns]
+  expect_failures = [terraform_data.configuration]
 }
 
 run "malformed_management_arn" {
   command = plan
   variables {
     allowed_management_role_arns = ["arn:aws:iam::123456789012:group/admins"]
+  }
+  expect_failures = [terraform_data.configuration]
+}
+
+run "every_shape_of_rules_json_is_accepted" {
+  command = plan
+  variables {
+    allowed_role_arns = [
+      "arn:aws:iam::123456789012:role/orders-service",
+      "arn:aws:iam::*:role/service-role/app-*",
+      "arn:aws-cn:iam::123456789012:user/ops/alice",
+      "arn:aws-us-gov:iam::123456789012:root",
+      "arn:aws:sts::123456789012:assumed-role/app/session-*",
+      "arn:aws:sts::123456789012:federated-user/dave",
+      "dynamodb.amazonaws.com",
+    ]
+    allowed_management_role_arns = ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*"]
+  }
+  assert {
+    condition     = length(local.malformed_allowed) == 0 && length(local.malformed_allowed_management) == 0 && length(local.allow_list_shapes) == 5
+    error_message = "Every shape listed in rules.json must be accepted."
+  }
+}
+
+run "empty_allowed_entry" {
+  command = plan
+  variables {
+    allowed_role_arns = [""]
+  }
+  expect_failures = [var.allowed_role_arns]
+}
+
+run "duplicate_allowed_entries" {
+  command = plan
+  variables {
+    allowed_role_arns = ["arn:aws:iam::123456789012:role/app", "arn:aws:iam::123456789012:role/app"]
+  }
+  expect_failures = [var.allowed_role_arns]
+}
+
+run "duplicate_management_entries" {
+  command = plan
+  variables {
+    allowed_management_role_arns = ["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/deployer"]
   }
   expect_failures = [var.allowed_management_role_arns]
 }

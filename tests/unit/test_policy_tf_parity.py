@@ -1,7 +1,12 @@
-"""The Lambda (policy.PATTERN_SHAPE) and Terraform (variables.tf validation) accept the same patterns."""
+"""The Lambda (policy.PATTERN_SHAPE) and Terraform (configuration.tf's precondition) accept the same patterns.
+
+Terraform reads the shapes from lambda_src/access_alerts/rules.json and anchors each as ``^(?:SHAPE)$``
+(configuration.tf, local.allow_list_shapes); this test applies them the same way.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,22 +16,13 @@ from hypothesis import strategies as st
 
 from access_alerts.policy import PATTERN_SHAPE
 
-VARIABLES = Path(__file__).resolve().parent.parent.parent / "variables.tf"
+RULES = Path(__file__).resolve().parent.parent.parent / "lambda_src" / "access_alerts" / "rules.json"
 
 
-def terraform_regexes(variable: str) -> list[re.Pattern[str]]:
-    text = VARIABLES.read_text(encoding="utf-8")
-    start = text.index(f'variable "{variable}"')
-    end = text.index("\nvariable ", start + 1)
-    block = text[start:end]
-    # can(regex("...", p)): HCL string escapes \\ -> \ ; these patterns use no RE2-only syntax.
-    found = re.findall(r'can\(regex\("((?:[^"\\]|\\.)*)", p\)\)', block)
-    out = []
-    for f in found:
-        rx = f.replace("\\\\", "\\")
-        # RE2's $ (as Terraform uses it) matches only at the very end; Python's also before a final newline.
-        out.append(re.compile(rx[:-1] + r"\Z" if rx.endswith("$") else rx))
-    return out
+def terraform_regexes() -> list[re.Pattern[str]]:
+    shapes = json.loads(RULES.read_text(encoding="utf-8"))["allow_list_shapes"]
+    # RE2's $ (as Terraform uses it) matches only at the very end; Python's also before a final newline.
+    return [re.compile(f"^(?:{shape})\\Z") for shape in shapes.values()]
 
 
 def terraform_accepts(regexes: list[re.Pattern[str]], pattern: str) -> bool:
@@ -59,11 +55,9 @@ SAMPLES = [
 ]
 
 
-@pytest.mark.skipif(not VARIABLES.exists(), reason="variables.tf not present")
-@pytest.mark.parametrize("variable", ["allowed_role_arns", "allowed_management_role_arns"])
 @pytest.mark.parametrize("pattern", SAMPLES)
-def test_same_verdict_on_samples(variable: str, pattern: str) -> None:
-    regexes = terraform_regexes(variable)
+def test_same_verdict_on_samples(pattern: str) -> None:
+    regexes = terraform_regexes()
     assert len(regexes) == 5
     assert terraform_accepts(regexes, pattern) == bool(PATTERN_SHAPE.fullmatch(pattern))
 
@@ -71,7 +65,6 @@ def test_same_verdict_on_samples(variable: str, pattern: str) -> None:
 ALPHABET = "arn:aws-cngov:iamsts::0123456789*/rolesuerassumed-federatedroot.amazonaws.comAZ_+=,@ "
 
 
-@pytest.mark.skipif(not VARIABLES.exists(), reason="variables.tf not present")
 @settings(max_examples=500, deadline=None)
 @given(
     st.sampled_from(SAMPLES[:9]),
@@ -80,5 +73,4 @@ ALPHABET = "arn:aws-cngov:iamsts::0123456789*/rolesuerassumed-federatedroot.amaz
 )
 def test_same_verdict_on_mutations(base: str, insert: str, at: int) -> None:
     pattern = base[:at] + insert + base[at:]
-    regexes = terraform_regexes("allowed_role_arns")
-    assert terraform_accepts(regexes, pattern) == bool(PATTERN_SHAPE.fullmatch(pattern))
+    assert terraform_accepts(terraform_regexes(), pattern) == bool(PATTERN_SHAPE.fullmatch(pattern))

@@ -1,24 +1,28 @@
 """The subscription filter (Terraform, layer 2) may drop only events the Lambda (layer 3) ignores.
 
-These tests read locals.tf (no terraform run) and compare it with the Lambda's own event tables, so a change
-on one side that the other does not follow fails here. (Allow-list syntax parity: test_policy_tf_parity.py.)
+locals.tf builds the filter pattern from lambda_src/access_alerts/rules.json (pipeline.event_sources,
+pipeline.not_forwarded; tests/selectors.tftest.hcl checks the pattern it renders). These tests compare
+rules.json with the Lambda's own event tables, so a change on one side that the other does not follow fails
+here. (Allow-list syntax parity: test_policy_tf_parity.py.)
 """
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
+from typing import Any
 
 from access_alerts import policy
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _rules() -> Any:
+    return json.loads((REPO / "lambda_src" / "access_alerts" / "rules.json").read_text(encoding="utf-8"))
+
+
 def _filter_sources() -> set[str]:
-    text = (REPO / "locals.tf").read_text(encoding="utf-8")
-    match = re.search(r"pipeline_event_sources\s*=\s*\[([^\]]*)\]", text)
-    assert match, "locals.tf must define pipeline_event_sources"
-    return {f"{name}.amazonaws.com" for name in re.findall(r'"([a-z0-9-]+)"', match.group(1))}
+    return set(_rules()["pipeline"]["event_sources"])
 
 
 def test_subscription_filter_passes_every_service_the_lambda_alerts_on() -> None:
@@ -28,8 +32,7 @@ def test_subscription_filter_passes_every_service_the_lambda_alerts_on() -> None
 
 
 def test_filter_drops_only_event_names_the_lambda_ignores() -> None:
-    text = (REPO / "locals.tf").read_text(encoding="utf-8")
-    dropped = set(re.findall(r'\$\.eventName != \\"([A-Za-z]+)\\"', text))
+    dropped = set(_rules()["pipeline"]["not_forwarded"])
     assert dropped == {"CreateLogStream"}
     for names in policy.TAMPER_EVENTS.values():
         assert not dropped & names
