@@ -141,8 +141,9 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile outside this module; the zip is built deterministically and checked in CI.
   #checkov:skip=CKV_AWS_50:X-Ray tracing adds cost and permissions for a single-step function; decision counts are logged per invocation.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is the lambda_reserved_concurrency variable (default: account pool).
-  function_name                  = local.function_name
-  description                    = "dynamodb-access-alerts ${var.name}: alerts on unexpected access to ${length(var.table_names)} DynamoDB table(s)"
+  function_name = local.function_name
+  # Fixed text: a description that follows the inputs would show up in every plan that adds a table.
+  description                    = "dynamodb-access-alerts: alerts on unexpected access to the watched DynamoDB tables"
   role                           = aws_iam_role.lambda.arn
   runtime                        = var.lambda_runtime
   architectures                  = [var.lambda_architecture]

@@ -97,7 +97,8 @@ locals {
   # are off; the Lambda classifies PartiQL by its statement). With track_reads the field is left out, which
   # selects reads and writes alike (including stream reads on stream-enabled tables).
   data_selector = {
-    name = "DynamoDB data events on ${length(local.table_arns)} watched table(s)${var.track_reads ? "" : " (writes only)"}${length(local.exclusion_prefixes) > 0 ? ", allowed roles excluded" : ""}"
+    # A fixed name: adding a table or an exclusion changes only the selector's values, not its name.
+    name = "DynamoDB data events of the watched tables"
     field_selectors = concat(
       [
         { field = "eventCategory", equals = ["Data"], not_starts_with = null },

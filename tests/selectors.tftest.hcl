@@ -252,3 +252,43 @@ run "wide_subscription_filter" {
     error_message = "narrow_subscription_filter = false must pass every log event."
   }
 }
+
+# Plan readability: adding a table (or an exclusion, or switching reads off) changes the selector's values
+# and the configuration document, never the selector's name or the function's description.
+run "names_with_one_table" {
+  command = plan
+
+  variables {
+    table_names = ["orders"]
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this.advanced_event_selector[0].name == "DynamoDB data events of the watched tables" && aws_lambda_function.this.description == "dynamodb-access-alerts: alerts on unexpected access to the watched DynamoDB tables"
+    error_message = "Selector name and function description are fixed texts."
+  }
+}
+
+run "names_unchanged_with_more_tables_and_other_switches" {
+  command = plan
+
+  variables {
+    table_names       = [for i in range(40) : format("tenant-%02d", i)]
+    allowed_role_arns = []
+    track_reads       = false
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this.advanced_event_selector[0].name == run.names_with_one_table.advanced_event_selectors[0].name
+    error_message = "The selector's name must not change when tables, exclusions or track_reads change."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.description == "dynamodb-access-alerts: alerts on unexpected access to the watched DynamoDB tables" && !strcontains(aws_lambda_function.this.description, "40")
+    error_message = "The function's description must not change with the number of tables."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.environment[0].variables) == 2
+    error_message = "More tables must not grow the function's environment."
+  }
+}
