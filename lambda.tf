@@ -40,10 +40,12 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = local.lambda_role_name
-  description        = "dynamodb-access-alerts function ${local.function_name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = local.tags
+  name                 = local.lambda_role_name
+  description          = "dynamodb-access-alerts function ${local.function_name}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = local.tags
 }
 
 data "aws_iam_policy_document" "lambda" {

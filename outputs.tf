@@ -46,13 +46,13 @@ output "lambda_log_group_name" {
   value       = aws_cloudwatch_log_group.lambda.name
 }
 
-output "dead_letter_queue_arn" {
-  description = "ARN of the SQS queue that keeps payloads whose alerts could not be delivered (on-failure destination)."
+output "on_failure_queue_arn" {
+  description = "ARN of the SQS queue that keeps payloads whose alerts could not be delivered (the function's on-failure destination). Renamed from dead_letter_queue_arn."
   value       = aws_sqs_queue.this.arn
 }
 
-output "dead_letter_queue_url" {
-  description = "URL of the on-failure queue, for `python -m access_alerts redrive`."
+output "on_failure_queue_url" {
+  description = "URL of the on-failure queue, for `python -m access_alerts redrive`. Renamed from dead_letter_queue_url."
   value       = aws_sqs_queue.this.url
 }
 

@@ -73,10 +73,12 @@ data "aws_iam_policy_document" "trail_assume" {
 }
 
 resource "aws_iam_role" "trail" {
-  name               = local.trail_role_name
-  description        = "CloudTrail trail ${local.trail_name} writes to log group ${local.trail_log_group_name}"
-  assume_role_policy = data.aws_iam_policy_document.trail_assume.json
-  tags               = local.tags
+  name                 = local.trail_role_name
+  description          = "CloudTrail trail ${local.trail_name} writes to log group ${local.trail_log_group_name}"
+  assume_role_policy   = data.aws_iam_policy_document.trail_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = local.tags
 }
 
 data "aws_iam_policy_document" "trail" {

@@ -334,6 +334,32 @@ variable "lambda_maximum_event_age_in_seconds" {
   }
 }
 
+# ------------------------------------------------------------------------------------------------ IAM
+
+variable "role_path" {
+  description = "IAM path of every role the module creates (the function's and CloudTrail's), e.g. /security/alerting/. Changing it replaces the roles."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = length(var.role_path) <= 512 && can(regex("^/([!-~]+/)?$", var.role_path))
+    error_message = "role_path must be an IAM path: \"/\" or /NAME/.../ (printable ASCII without spaces, starting and ending with \"/\", at most 512 characters)."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of an IAM managed policy set as the permissions boundary of every role the module creates (the function's and CloudTrail's). Null: no boundary. The boundary must allow what the roles need (see docs/terraform.md)."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|aws):policy/([!-~]+/)*[A-Za-z0-9+=,.@_-]{1,128}$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be the ARN of an IAM managed policy (arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME), or null."
+  }
+}
+
 # ---------------------------------------------------------------------------------------- monitoring
 
 variable "alarm_actions" {

@@ -336,3 +336,44 @@ run "tags_on_everything" {
     error_message = "Tags must reach every taggable resource."
   }
 }
+
+run "roles_default_to_root_path_without_boundary" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.lambda, aws_iam_role.trail] : r.path == "/" && r.permissions_boundary == null])
+    error_message = "By default the roles live at / without a permissions boundary."
+  }
+}
+
+run "permissions_boundary_and_path_on_every_role" {
+  # Every aws_iam_role of the module is listed here: a new role must be added (and given both settings).
+  command = plan
+
+  variables {
+    role_path                 = "/security/alerting/"
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundaries/workload-boundary"
+  }
+
+  assert {
+    condition = alltrue([
+      for r in [aws_iam_role.lambda, aws_iam_role.trail] :
+      r.path == "/security/alerting/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundaries/workload-boundary"
+    ])
+    error_message = "role_path and role_permissions_boundary must reach every role the module creates."
+  }
+}
+
+run "renamed_outputs_name_the_on_failure_queue" {
+  command = plan
+
+  assert {
+    condition     = output.on_failure_queue_arn == "arn:aws:sqs:us-east-1:123456789012:mocked-queue" && output.on_failure_queue_url == "https://sqs.us-east-1.amazonaws.com/123456789012/mocked-queue"
+    error_message = "on_failure_queue_arn/url must name the function's on-failure queue."
+  }
+
+  assert {
+    condition     = output.on_failure_queue_arn == aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination
+    error_message = "The output must be the queue the function's failures go to."
+  }
+}

@@ -260,3 +260,39 @@ run "loopback_http_webhook_is_accepted_for_local_tests" {
     error_message = "A loopback http URL (local receiver) is accepted and stored."
   }
 }
+
+run "role_path_without_trailing_slash" {
+  command = plan
+  variables {
+    role_path = "/security"
+  }
+  expect_failures = [var.role_path]
+}
+
+run "role_path_with_space" {
+  command = plan
+  variables {
+    role_path = "/my team/"
+  }
+  expect_failures = [var.role_path]
+}
+
+run "permissions_boundary_not_a_policy_arn" {
+  command = plan
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary"
+  }
+  expect_failures = [var.role_permissions_boundary]
+}
+
+run "aws_managed_permissions_boundary_is_accepted" {
+  command = plan
+  variables {
+    role_permissions_boundary = "arn:aws:iam::aws:policy/PowerUserAccess"
+    role_path                 = "/a/b/"
+  }
+  assert {
+    condition     = aws_iam_role.lambda.permissions_boundary == "arn:aws:iam::aws:policy/PowerUserAccess" && aws_iam_role.trail.path == "/a/b/"
+    error_message = "An AWS managed policy ARN is a valid boundary; nested paths are valid."
+  }
+}

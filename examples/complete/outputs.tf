@@ -28,14 +28,14 @@ output "lambda_log_group_name" {
   value       = module.dynamodb_access_alerts.lambda_log_group_name
 }
 
-output "dead_letter_queue_arn" {
+output "on_failure_queue_arn" {
   description = "On-failure queue ARN."
-  value       = module.dynamodb_access_alerts.dead_letter_queue_arn
+  value       = module.dynamodb_access_alerts.on_failure_queue_arn
 }
 
-output "dead_letter_queue_url" {
+output "on_failure_queue_url" {
   description = "On-failure queue URL (for redrive)."
-  value       = module.dynamodb_access_alerts.dead_letter_queue_url
+  value       = module.dynamodb_access_alerts.on_failure_queue_url
 }
 
 output "kms_key_arn" {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 import json
 import re
 from typing import Any
@@ -132,34 +135,47 @@ def test_subscription_filter_targets_the_function_with_permission(deployment: De
     assert source_arn == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{deployment.log_group}:*"
 
 
+def _configuration_document(deployment: Deployment) -> tuple[bytes, dict[str, Any]]:
+    """The parameter the function's environment names, read back and decoded (base64, gzip, JSON)."""
+    env = deployment.function["Environment"]["Variables"]
+    parameter = deployment.client("ssm").get_parameter(
+        Name=env["ACCESS_ALERTS_CONFIG_PARAMETER"], WithDecryption=True
+    )["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    raw = gzip.decompress(base64.b64decode(parameter["Value"]))
+    return raw, json.loads(raw)
+
+
 def test_function_configuration_and_environment(deployment: Deployment) -> None:
     fn = deployment.function
     assert fn["Runtime"] == var(deployment, "lambda_runtime")
     assert fn["Handler"] == "access_alerts.handler.lambda_handler"
     env = fn["Environment"]["Variables"]
-    assert env["ACCESS_ALERTS_NAME"] == deployment.variables.get("name", fn["FunctionName"])
-    listed = json.loads(env["ACCESS_ALERTS_TABLES"])
-    assert {t.rsplit("/", 1)[-1] for t in listed} == set(var(deployment, "table_names"))
-    assert json.loads(env["ACCESS_ALERTS_ALLOWED"]) == var(deployment, "allowed_role_arns")
-    assert json.loads(env["ACCESS_ALERTS_ALLOWED_MANAGEMENT"]) == var(
-        deployment, "allowed_management_role_arns"
-    )
-    assert env["ACCESS_ALERTS_WATCH_PIPELINE"] == str(var(deployment, "watch_pipeline")).lower()
-    assert (
-        env["ACCESS_ALERTS_WATCH_TABLE_MANAGEMENT"] == str(var(deployment, "watch_table_management")).lower()
-    )
-    assert env["ACCESS_ALERTS_KEY_VALUES"] == var(deployment, "key_values")
-    assert env["ACCESS_ALERTS_WEBHOOK_SSM_PARAMETER"] == WEBHOOK_PARAMETER
-    pipeline = json.loads(env["ACCESS_ALERTS_PIPELINE"])
+    # Only where the configuration document is, and which one it must be.
+    assert set(env) == {"ACCESS_ALERTS_CONFIG_PARAMETER", "ACCESS_ALERTS_CONFIG_SHA256"}
+    raw, document = _configuration_document(deployment)
+    assert hashlib.sha256(raw).hexdigest() == env["ACCESS_ALERTS_CONFIG_SHA256"]
+    assert document["version"] == 1
+    assert document["name"] == deployment.variables.get("name", fn["FunctionName"])
+    assert {t.rsplit("/", 1)[-1] for t in document["tables"]} == set(var(deployment, "table_names"))
+    assert document["allowed"] == var(deployment, "allowed_role_arns")
+    assert document["allowed_management"] == var(deployment, "allowed_management_role_arns")
+    assert document["watch_pipeline"] == var(deployment, "watch_pipeline")
+    assert document["watch_table_management"] == var(deployment, "watch_table_management")
+    assert document["key_values"] == var(deployment, "key_values")
+    assert document["destinations"] == {
+        "default": {"type": "slack_webhook", "url_parameter": WEBHOOK_PARAMETER}
+    }
+    assert document["default_destinations"] == ["default"]
+    pipeline = document["pipeline"]
     assert pipeline["trail_arn"] == deployment.outputs["trail_arn"]
     assert pipeline["function_name"] == fn["FunctionName"]
     assert deployment.log_group in pipeline["log_group_names"]
-    # The webhook never travels in the environment.
-    assert "ACCESS_ALERTS_WEBHOOK_URL" not in env
-    for value in env.values():
-        assert deployment.receiver.url not in value
-        assert "hooks.slack.com" not in value and not value.startswith("https://hooks")
-    assert sum(len(k) + len(v) for k, v in env.items()) < 4096
+    assert env["ACCESS_ALERTS_CONFIG_PARAMETER"] in pipeline["ssm_parameter_names"]
+    # The webhook never travels in the environment or the document.
+    for text in [*env.values(), raw.decode()]:
+        assert deployment.receiver.url not in text
+        assert "hooks.slack.com" not in text and "https://hooks" not in text
 
 
 def test_async_invoke_config_sends_failures_to_the_encrypted_queue(deployment: Deployment) -> None:
@@ -168,10 +184,10 @@ def test_async_invoke_config_sends_failures_to_the_encrypted_queue(deployment: D
     )
     assert cfg["MaximumRetryAttempts"] == var(deployment, "lambda_maximum_retry_attempts")
     assert cfg["MaximumEventAgeInSeconds"] == var(deployment, "lambda_maximum_event_age_in_seconds")
-    queue_arn = deployment.outputs["dead_letter_queue_arn"]
+    queue_arn = deployment.outputs["on_failure_queue_arn"]
     assert cfg["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
     attrs = deployment.client("sqs").get_queue_attributes(
-        QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["All"]
+        QueueUrl=deployment.outputs["on_failure_queue_url"], AttributeNames=["All"]
     )["Attributes"]
     assert attrs["QueueArn"] == queue_arn
     assert attrs.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
@@ -179,7 +195,7 @@ def test_async_invoke_config_sends_failures_to_the_encrypted_queue(deployment: D
 
 def test_alarms_watch_the_queue_and_function_errors(deployment: Deployment) -> None:
     alarms = deployment.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    queue_name = deployment.outputs["dead_letter_queue_arn"].rsplit(":", 1)[-1]
+    queue_name = deployment.outputs["on_failure_queue_arn"].rsplit(":", 1)[-1]
     fn_name = deployment.function["FunctionName"]
 
     def watching(namespace: str, metric: str, dimension: str, value: str) -> list[dict[str, Any]]:
@@ -230,8 +246,8 @@ def test_function_role_has_no_wildcard_actions(deployment: Deployment) -> None:
 
 
 def test_kms_key_rotates(deployment: Deployment) -> None:
-    key_arn = deployment.function.get("KMSKeyArn") or json.loads(
-        deployment.function["Environment"]["Variables"]["ACCESS_ALERTS_PIPELINE"]
-    ).get("kms_key_arn")
+    key_arn = deployment.function.get("KMSKeyArn") or _configuration_document(deployment)[1]["pipeline"].get(
+        "kms_key_arn"
+    )
     assert key_arn, "the module's KMS key should be known to the function"
     assert deployment.client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True

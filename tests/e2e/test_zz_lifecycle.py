@@ -52,7 +52,7 @@ def test_destroy_leaves_nothing(deployment: Deployment) -> None:
     assert _gone(c("lambda").get_function, FunctionName=fn)
     groups = c("logs").describe_log_groups(logGroupNamePrefix=deployment.log_group)["logGroups"]
     assert [g for g in groups if g["logGroupName"] == deployment.log_group] == []
-    assert _gone(c("sqs").get_queue_attributes, QueueUrl=out["dead_letter_queue_url"])
+    assert _gone(c("sqs").get_queue_attributes, QueueUrl=out["on_failure_queue_url"])
     assert _gone(c("s3").head_bucket, Bucket=out["trail_bucket_name"])
     assert _gone(c("iam").get_role, RoleName=deployment.function["Role"].rsplit("/", 1)[-1])
     assert c("cloudwatch").describe_alarms()["MetricAlarms"] == []

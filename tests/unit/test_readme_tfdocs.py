@@ -42,8 +42,8 @@ def test_every_module_variable_and_output_is_documented() -> None:
         "log_group_name",
         "lambda_function_name",
         "lambda_function_arn",
-        "dead_letter_queue_arn",
-        "dead_letter_queue_url",
+        "on_failure_queue_arn",
+        "on_failure_queue_url",
     } <= {o.name for o in outputs}
     for v in variables:
         assert len(v.description) >= 20, v.name
