@@ -18,6 +18,7 @@ from typing import TextIO
 
 from access_alerts.allowlist import PatternError
 from access_alerts.config import ConfigError, check_webhook_url
+from access_alerts.destinations import Routing
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.sources import SourceError, iter_file_records
@@ -34,7 +35,16 @@ single records, or CloudWatch Logs subscription events ({"awslogs": {"data": ...
 logEvents); plain or gzip-compressed. The kind is detected from the content, not the file name.
 
 Without --table, EVERY DynamoDB table counts as monitored: that is how to test an allow-list against
-last week's logs before deploying it. Nothing is sent anywhere unless --webhook is given.
+last week's logs before deploying it. Nothing is sent anywhere unless --webhook or --destinations is given.
+
+--destinations FILE sends through a routing file shaped like the module's variables:
+  {"destinations": {"oncall": {"type": "slack_app", "token_parameter": "/team/slack-bot-token",
+                               "channel": "C0123456789"}, ...},
+   "routes": [{"name": "orders-writes", "tables": ["orders*"], "access": ["write"],
+               "destinations": ["oncall"]}],
+   "default_destinations": ["oncall"]}
+Secrets named by SSM parameter are read with your AWS credentials; in this local file a destination may
+give the value itself instead (url, token, secret).
 
 exit status: 0 done, 1 alerts could not be delivered, 2 unreadable file or bad arguments"""
 
@@ -92,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="also deliver the alerts, grouped like the Lambda does (https://, or http:// on "
         "a loopback host)",
+    )
+    replay.add_argument(
+        "--destinations",
+        metavar="FILE",
+        help="also deliver the alerts through the destinations and routes in FILE (JSON, shaped like the "
+        "module's destinations/routes/default_destinations variables)",
     )
     replay.add_argument(
         "--key-values",
@@ -200,12 +216,21 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except PatternError as exc:
         print(f"replay: {exc}", file=err)
         return EXIT_USAGE
-    if args.webhook is not None:
-        try:
+    if args.webhook is not None and args.destinations is not None:
+        print("replay: give --webhook or --destinations, not both", file=err)
+        return EXIT_USAGE
+    routing = None
+    try:
+        if args.webhook is not None:
             check_webhook_url(args.webhook, "--webhook")
-        except ConfigError as exc:
-            print(f"replay: {exc}", file=err)
-            return EXIT_USAGE
+        if args.destinations is not None:
+            from access_alerts.config import load_routing_file
+
+            routing = load_routing_file(args.destinations)
+    except ConfigError as exc:
+        print(_clean(f"replay: {exc}"), file=err)
+        return EXIT_USAGE
+    delivering = args.webhook is not None or routing is not None
 
     # Only what the summary and delivery need is kept, so a week of logs does not have to fit in memory.
     tally = _Tally()
@@ -217,7 +242,7 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for source_id, record in iter_file_records(path):
                 d = policy.evaluate(record, source_id)
                 tally.add(d)
-                if d.kind == "alert" and args.webhook is not None:
+                if d.kind == "alert" and delivering:
                     to_deliver.append(d)
                 if jsonl:
                     out.write(json.dumps(decision_record(d), ensure_ascii=False) + "\n")
@@ -229,14 +254,16 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not jsonl:
         tally.print(out)
     out.flush()
-    if args.webhook is not None:
-        delivery = _deliver(to_deliver, args.webhook, args.key_values, err)
+    if delivering:
+        delivery = _deliver(to_deliver, args.webhook, routing, args.key_values, err)
         if delivery != EXIT_OK and status == EXIT_OK:
             status = delivery
     return status
 
 
-def _deliver(decisions: Sequence[Decision], url: str, key_values: str, err: TextIO) -> int:
+def _deliver(
+    decisions: Sequence[Decision], url: str | None, routing: Routing | None, key_values: str, err: TextIO
+) -> int:
     # Imported only when delivering: replay without --webhook needs none of it.
     from access_alerts import config
     from access_alerts.delivery import deliver_groups
@@ -246,7 +273,7 @@ def _deliver(decisions: Sequence[Decision], url: str, key_values: str, err: Text
     secret = secrets.token_hex(32) if key_values == "hash" else None
     try:
         settings = config.delivery_settings_for_cli(
-            webhook_url=url, key_values=key_values, key_hash_secret=secret
+            webhook_url=url, key_values=key_values, key_hash_secret=secret, routing=routing
         )
     except config.ConfigError as exc:
         print(_clean(f"replay: {exc}"), file=err)
@@ -255,11 +282,17 @@ def _deliver(decisions: Sequence[Decision], url: str, key_values: str, err: Text
     if report.failed:
         print(
             f"replay: delivery failed: {report.failed} of {report.sent + report.failed}"
-            f" alert messages could not be delivered ({report.records_in_failed} alert records)",
+            f" alert messages could not be delivered ({report.records_in_failed} alert records; "
+            f"{_clean(report.describe())})",
             file=err,
         )
+        for failure in report.failures:
+            print(_clean(f"  {failure}"), file=err)
         return EXIT_DELIVERY
-    print(f"replay: delivered {report.sent} message(s) to the webhook", file=err)
+    if url is not None:
+        print(f"replay: delivered {report.sent} message(s) to the webhook", file=err)
+    else:
+        print(_clean(f"replay: delivered {report.sent} message(s): {report.describe()}"), file=err)
     return EXIT_OK
 
 

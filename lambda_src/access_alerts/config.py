@@ -14,11 +14,11 @@ field; unknown fields are an error (the module and the function ship together, s
 version mismatch). Allow-list patterns and table entries are checked where they are compiled
 (:class:`~access_alerts.policy.Policy`), with messages that name the field as well.
 
-Secrets (the webhook URL and the HMAC key for ``key_values = "hash"``) are not in the document:
-:class:`DeliverySettings` records which SSM parameter holds them, and :meth:`DeliverySettings.webhook_url` /
+Secrets (the destinations' URLs, tokens and signing secrets, and the HMAC key for ``key_values = "hash"``) are
+not in the document: it names the SSM parameters that hold them, and :func:`read_secret` /
 :meth:`DeliverySettings.key_hash_secret` fetch them on first use and keep them for the rest of the execution
 environment's life (once per cold start). boto3 is imported only inside those fetches. Secret values never
-appear in ``repr``, logs or exception messages.
+appear in ``repr``, logs or exception messages. Destinations and routes are validated by destinations.py.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from . import rules
+from .destinations import DEFAULT_DESTINATION, Destination, DestinationError, Routing, Secret, parse_routing
 from .model import KeyValues, PipelineResources, PolicySettings
-from .text import json_type
+from .text import first_line, json_type
 
 ENV_PARAMETER: Final = "ACCESS_ALERTS_CONFIG_PARAMETER"
 ENV_SHA256: Final = "ACCESS_ALERTS_CONFIG_SHA256"
@@ -42,7 +43,6 @@ KNOWN_VARIABLES: Final = (ENV_PARAMETER, ENV_SHA256, ENV_DOCUMENT)
 DOCUMENT_VERSION: Final = 1
 MAX_DOCUMENT_BYTES: Final = 1024 * 1024  # decompressed; an SSM parameter holds 8 KB of base64
 KEY_VALUE_MODES: Final[tuple[KeyValues, ...]] = ("show", "hash", "hide")
-DESTINATION_TYPES: Final = ("slack_webhook",)
 DEFAULT_NAME: Final = "dynamodb-access-alerts"
 MAX_NAME_LENGTH: Final = 64
 
@@ -145,26 +145,25 @@ def check_webhook_url(url: str, where: str) -> str:
 # -- settings ------------------------------------------------------------------------------------------
 
 
+def read_secret(secret: Secret) -> str:
+    """A destination's secret: the value given locally, or the SSM parameter's (fetched once, cached). Raises
+    ConfigError naming the field and the parameter, never the value."""
+    if secret.value is not None:
+        return secret.value
+    if secret.parameter is None:  # pragma: no cover - parse_destination guarantees one of the two
+        raise ConfigError(f"{secret.where}: no value and no parameter")
+    return _fetch_secret(secret.parameter, secret.where)
+
+
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     """How alerts are formatted and where they go. Secrets are resolved lazily and cached."""
 
+    routing: Routing
     name: str = DEFAULT_NAME
     key_values: KeyValues = "show"
-    webhook_ssm_parameter: str | None = None
     key_hash_ssm_parameter: str | None = None
-    direct_webhook_url: str | None = field(default=None, repr=False)
     direct_key_hash_secret: str | None = field(default=None, repr=False)
-    destination: str = "default"  # the destination's name in the document, for messages
-
-    def webhook_url(self) -> str:
-        """The webhook URL (fetched from SSM on first use). Raises ConfigError, never with the value."""
-        if self.direct_webhook_url is not None:
-            return self.direct_webhook_url
-        if self.webhook_ssm_parameter is None:
-            raise ConfigError(f"no webhook configured: destination {self.destination!r} names no URL")
-        url = _fetch_secret(self.webhook_ssm_parameter, f"destinations.{self.destination}.url_parameter")
-        return check_webhook_url(url, f"the webhook URL in parameter {self.webhook_ssm_parameter!r}")
 
     def key_hash_secret(self) -> bytes | None:
         """The HMAC key for ``key_values = "hash"`` (None in other modes)."""
@@ -175,11 +174,6 @@ class DeliverySettings:
         if self.key_hash_ssm_parameter is None:
             raise ConfigError("key_values is 'hash' but no secret is configured (key_hash_parameter)")
         return _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter").encode("utf-8")
-
-    def resolve(self) -> None:
-        """Fetch every secret now so a misconfiguration fails before any record is processed."""
-        self.webhook_url()
-        self.key_hash_secret()
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,44 +359,6 @@ def _pipeline(value: object) -> PipelineResources:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Destination:
-    url_parameter: str | None
-    url: str | None = field(default=None, repr=False)
-
-
-def _destination(name: str, value: object, *, local: bool) -> _Destination:
-    where = f"destinations.{name}"
-    obj = _object(value, where)
-    unknown = sorted(str(k) for k in obj if k not in ("type", "url_parameter", "url"))
-    if unknown:
-        raise ConfigError(f"{where} has unknown field(s) {', '.join(unknown)}")
-    kind = obj.get("type")
-    if kind not in DESTINATION_TYPES:
-        raise ConfigError(
-            f"{where}.type must be one of {', '.join(DESTINATION_TYPES)} (the destinations this version "
-            f"delivers to), got {kind!r:.30}"
-        )
-    if ("url_parameter" in obj) == ("url" in obj):
-        raise ConfigError(f"{where} must have exactly one of url_parameter and url")
-    if "url_parameter" in obj:
-        return _Destination(url_parameter=_string(obj["url_parameter"], f"{where}.url_parameter"))
-    if not local:
-        raise ConfigError(
-            f"{where}.url: a webhook URL is accepted only in a document given in {ENV_DOCUMENT} (local "
-            "runs); a deployed document names the SSM parameter that holds it (url_parameter)"
-        )
-    url = _string(obj["url"], f"{where}.url")
-    return _Destination(url_parameter=None, url=check_webhook_url(url, f"{where}.url"))
-
-
-def _destinations(value: object, *, local: bool) -> dict[str, _Destination]:
-    obj = _object(value, "destinations")
-    if not obj:
-        raise ConfigError("destinations must name at least one destination")
-    return {name: _destination(name, spec, local=local) for name, spec in obj.items()}
-
-
 def parse_document(document: object, *, local: bool = False) -> Config:
     """Validate a parsed configuration document (version 1) and build the settings.
 
@@ -422,19 +378,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
         raise ConfigError(
             "key_hash_parameter is required when key_values is 'hash' (the keyed hash needs a secret)"
         )
-    destinations = _destinations(top["destinations"], local=local)
-    defaults = _strings(top["default_destinations"], "default_destinations")
-    for index, default in enumerate(defaults):
-        if default not in destinations:
-            raise ConfigError(f"default_destinations[{index}] names no destination: {default!r:.40}")
-    if len(defaults) != 1:
-        raise ConfigError(
-            f"default_destinations must name exactly one destination in this version, got {len(defaults)}"
-        )
-    routes = top["routes"]
-    if routes != []:
-        raise ConfigError(f"routes must be [] in this version (routing comes later), got {_got(routes)}")
-    target = destinations[defaults[0]]
+    routing = routing_from(top["destinations"], top["routes"], top["default_destinations"], local=local)
     policy = PolicySettings(
         tables=tables,
         allowed=_strings(top["allowed"], "allowed"),
@@ -444,32 +388,77 @@ def parse_document(document: object, *, local: bool = False) -> Config:
         pipeline=_pipeline(top["pipeline"]),
     )
     delivery = DeliverySettings(
-        name=name,
-        key_values=key_values,
-        webhook_ssm_parameter=target.url_parameter,
-        key_hash_ssm_parameter=key_hash_parameter,
-        direct_webhook_url=target.url,
-        destination=defaults[0],
+        routing=routing, name=name, key_values=key_values, key_hash_ssm_parameter=key_hash_parameter
     )
     return Config(policy=policy, delivery=delivery)
 
 
+def routing_from(destinations: object, routes: object, defaults: object, *, local: bool) -> Routing:
+    """The destinations, routes and default destinations, validated together (destinations.py)."""
+    try:
+        return parse_routing(destinations, routes, defaults, local=local)
+    except DestinationError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def load_routing_file(path: str) -> Routing:
+    """``replay --destinations FILE``: a JSON object with ``destinations`` and optionally ``routes`` and
+    ``default_destinations``, shaped like the module's variables. Secrets may be SSM parameter names (read
+    with the caller's credentials) or, in this local file, the values themselves (``url``, ``token``,
+    ``secret``)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the routing file ({type(exc).__name__})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"{path}: the routing file is not JSON ({first_line(exc, 80)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the routing file must be a JSON object, got {_got(data)}")
+    unknown = sorted(str(k) for k in data if k not in ("destinations", "routes", "default_destinations"))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown field(s) {', '.join(unknown)}; "
+            "expected destinations, routes, default_destinations"
+        )
+    try:
+        return routing_from(
+            data.get("destinations"), data.get("routes"), data.get("default_destinations"), local=True
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
 def delivery_settings_for_cli(
-    webhook_url: str,
+    webhook_url: str | None = None,
     key_values: str = "show",
     key_hash_secret: str | None = None,
     name: str = "replay",
+    routing: Routing | None = None,
 ) -> DeliverySettings:
-    """Delivery settings for the replay command (``--webhook URL``)."""
-    check_webhook_url(webhook_url, "--webhook")
+    """Delivery settings for the replay command: ``--webhook URL`` (one Slack webhook) or a routing
+    (``--destinations FILE``)."""
+    if (webhook_url is None) == (routing is None):
+        raise ConfigError("give a webhook URL or a routing, not both")
+    if webhook_url is not None:
+        check_webhook_url(webhook_url, "--webhook")
     mode = key_values.strip().lower()
     if mode not in KEY_VALUE_MODES:
         raise ConfigError(f"key_values must be one of show, hash, hide; got {key_values[:20]!r}")
     if mode == "hash" and not key_hash_secret:
         raise ConfigError("key_values 'hash' needs a key hash secret")
+    if routing is not None:
+        return DeliverySettings(
+            routing=routing, name=name, key_values=_key_values(mode), direct_key_hash_secret=key_hash_secret
+        )
+    assert webhook_url is not None  # noqa: S101 (checked above)
+    routing = Routing(
+        destinations={
+            DEFAULT_DESTINATION: Destination(
+                DEFAULT_DESTINATION, "slack_webhook", url=Secret(None, webhook_url, "--webhook")
+            )
+        }
+    )
     return DeliverySettings(
-        name=name,
-        key_values=_key_values(mode),
-        direct_webhook_url=webhook_url,
-        direct_key_hash_secret=key_hash_secret,
+        routing=routing, name=name, key_values=_key_values(mode), direct_key_hash_secret=key_hash_secret
     )

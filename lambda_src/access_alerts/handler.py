@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
 from .decode import PayloadError, decode_subscription
-from .delivery import DeliveryError, RunSummary, deliver_groups
+from .delivery import DeliveryError, RunSummary, ThreadMemory, deliver_groups
 from .grouping import group_alerts
 from .logs import configure_logging
-from .metrics import emit_summary
+from .metrics import emit_destination_metrics, emit_summary
 from .model import CONTROL_MESSAGE, DATA_MESSAGE, Decision
 from .policy import Policy
 from .text import first_line
 
 if TYPE_CHECKING:
-    from .webhook import PostFn
+    from .senders import SenderPool
 
 log = logging.getLogger("access_alerts.handler")
 
@@ -66,21 +66,13 @@ class PayloadRejected(RuntimeError):
 
 @dataclass
 class State:
-    """What is built once per cold start."""
+    """What is built once per cold start: the configuration, the compiled policy, and the destinations'
+    senders (one HTTP client each, so pacing holds across warm invocations) with the storms' Slack threads."""
 
     config: Config
     policy: Policy
-    post: PostFn | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def poster(self) -> PostFn:
-        # One client per execution environment, so pacing holds across warm invocations.
-        with self.lock:
-            if self.post is None:
-                from .webhook import WebhookClient  # only once there is something to send
-
-                self.post = WebhookClient(self.config.delivery.webhook_url())
-            return self.post
+    senders: SenderPool
+    hooks: ThreadMemory = field(default_factory=ThreadMemory)
 
 
 _STATE: State | None = None
@@ -94,8 +86,18 @@ def build_state(environ: Mapping[str, str]) -> State:
         policy = Policy(config.policy)
     except PatternError as exc:
         raise ConfigError(f"configuration document: {exc}") from None
-    config.delivery.resolve()  # fetch secrets now: a missing parameter fails before any record is read
-    return State(config=config, policy=policy)
+    # Fetch secrets now: a missing parameter fails before any record is read.
+    config.delivery.key_hash_secret()
+    from .senders import SenderPool
+
+    senders = SenderPool(config.delivery.routing)
+    problems = senders.prepare()
+    if problems and len(problems) == len(config.delivery.routing.destinations):
+        raise ConfigError("no destination can be delivered to: " + "; ".join(problems.values()))
+    for name, problem in problems.items():
+        # The other destinations still get every alert; messages to this one fail (and so the invocation).
+        log.error("destination cannot be delivered to", extra={"destination": name, "error": problem})
+    return State(config=config, policy=policy, senders=senders)
 
 
 def get_state() -> State:
@@ -177,7 +179,6 @@ def process_event(
     state: State,
     *,
     deadline: float | None = None,
-    post: PostFn | None = None,
     request_id: str | None = None,
 ) -> tuple[RunSummary, str]:
     """Decode, decide, group and deliver one subscription event. Returns (summary, message type).
@@ -188,10 +189,7 @@ def process_event(
     decided = decide_event(event, state.policy, request_id)
     groups = group_alerts(decided.decisions)
     report = deliver_groups(
-        groups,
-        state.config.delivery,
-        deadline=deadline,
-        post=post or (state.poster() if groups else None),
+        groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=state.hooks
     )
     summary = RunSummary.count(decided.decisions, groups, report)
     if report.failed:
@@ -240,6 +238,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
             "failures": failures,
         },
     )
+    emit_destination_metrics(counts["destinations"], name)
     if error is not None:
         raise error
     return {"status": outcome, "message_type": message_type, **counts}

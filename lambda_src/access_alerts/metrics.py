@@ -1,6 +1,7 @@
 """The per-invocation summary line, which is also a CloudWatch embedded-metric-format document.
 
-One JSON line per invocation, written straight to stdout (Lambda forwards stdout to CloudWatch
+One JSON line per invocation (and one more per destination that had messages, with the dimensions
+FunctionName and Destination), written straight to stdout (Lambda forwards stdout to CloudWatch
 Logs, which extracts EMF metrics from it; a line wrapped by a log formatter would not be
 extracted). The same line is the human-readable summary: every count is a top-level field.
 """
@@ -24,6 +25,14 @@ METRICS: Final = (
     ("MessagesSent", "messages_sent"),
     ("MessagesFailed", "messages_failed"),
     ("RecordsInFailedDeliveries", "records_in_failed_deliveries"),
+)
+DESTINATION_DIMENSION: Final = "Destination"
+# metric name -> field of a destination's counts
+DESTINATION_METRICS: Final = (
+    ("MessagesSent", "sent"),
+    ("MessagesFailed", "failed"),
+    ("MessagesSkipped", "skipped"),
+    ("RecordsInFailedDeliveries", "records_in_failed"),
 )
 
 
@@ -69,3 +78,39 @@ def emit_summary(
     out.write(json.dumps(document, default=str, separators=(",", ":")) + "\n")
     out.flush()
     return document
+
+
+def emit_destination_metrics(
+    destinations: Mapping[str, Mapping[str, Any]],
+    function_name: str,
+    *,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[dict[str, Any]]:
+    """One EMF line per destination: its messages sent, failed, skipped and the records in failed ones."""
+    out = stream or sys.stdout
+    documents = []
+    timestamp_ms = int(clock() * 1000)
+    for name, counts in destinations.items():
+        document: dict[str, Any] = {
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [[DIMENSION, DESTINATION_DIMENSION]],
+                        "Metrics": [{"Name": metric, "Unit": "Count"} for metric, _ in DESTINATION_METRICS],
+                    }
+                ],
+            },
+            "message": "destination summary",
+            DIMENSION: function_name,
+            DESTINATION_DIMENSION: name,
+            "destination_type": counts.get("type"),
+        }
+        for metric, key in DESTINATION_METRICS:
+            document[metric] = int(counts.get(key, 0))
+        out.write(json.dumps(document, default=str, separators=(",", ":")) + "\n")
+        documents.append(document)
+    out.flush()
+    return documents

@@ -318,3 +318,13 @@ def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, 
     if payload_size(payload) > MAX_PAYLOAD_CHARS:  # pathological (thousands of short fields): minimal form
         payload = {"text": payload["text"], "blocks": payload["blocks"][:2]}
     return payload
+
+
+def fallback_payload(group: AlertGroup, name: str) -> dict[str, Any]:
+    """A minimal message for when :func:`format_group` failed (it never should): kind, count, eventIDs."""
+    ids = ", ".join(group.event_ids[:10])
+    text = (
+        f"[{name}] {group.alert_kind} alert: {group.count} record(s); the full message could not be "
+        f"formatted. eventIDs: {ids}"
+    )
+    return {"text": esc(one_line(text))[:3000]}

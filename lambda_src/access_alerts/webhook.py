@@ -11,6 +11,11 @@
 
 Sends are paced by a small token bucket (default: bursts of 3, then 0.95 per second) so a storm of
 messages does not run into 429s needlessly. Clock, sleep and random are injectable for tests.
+
+The same client serves every HTTP destination (senders.py): ``headers`` adds request headers, computed per
+attempt from the body when it is a function (the signed webhook's timestamp and signature), and ``classify``
+reads a 2xx answer that may still be a failure (Slack's Web API answers HTTP 200 with ``{"ok": false}``):
+it returns a :class:`Verdict`, which can ask for a retry (with a wait) or fail at once with a clear reason.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol
 
 log = logging.getLogger("access_alerts.webhook")
 
@@ -47,9 +52,28 @@ class PostResult:
     status: int
     attempts: int
     detail: str = ""  # short, safe description (never the URL)
+    ref: str | None = None  # the destination's reference to the message (Slack's ts), when it gives one
 
 
-Transport = Callable[[str, bytes, float], HttpResponse]
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How a 2xx answer reads: delivered (with an optional reference), retry (after ``wait`` seconds, or
+    the backoff when None), or failed for good."""
+
+    outcome: Literal["delivered", "retry", "failed"]
+    detail: str = ""
+    wait: float | None = None
+    ref: str | None = None
+
+
+class Transport(Protocol):
+    def __call__(
+        self, url: str, body: bytes, timeout: float, headers: Mapping[str, str] | None = None
+    ) -> HttpResponse: ...
+
+
+Classifier = Callable[[HttpResponse], Verdict]
+HeaderFn = Callable[[bytes], Mapping[str, str]]
 
 
 class PostFn(Protocol):
@@ -63,7 +87,9 @@ def safe_excerpt(text: str, limit: int = RESPONSE_EXCERPT) -> str:
     return cleaned[:limit] + ("\u2026" if len(cleaned) > limit else "")
 
 
-def urllib_transport(url: str, body: bytes, timeout: float) -> HttpResponse:
+def urllib_transport(
+    url: str, body: bytes, timeout: float, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     """One POST with urllib. Never raises for HTTP or network problems."""
     # Imported here: urllib.request pulls in http.client, email and ssl (~20 ms), which an
     # invocation that only sees allowed records never needs.
@@ -74,12 +100,18 @@ def urllib_transport(url: str, body: bytes, timeout: float) -> HttpResponse:
         url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            **(headers or {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            text = response.read(4096).decode("utf-8", "replace")
-            return HttpResponse(status=response.status, body=text)
+            text = response.read(16384).decode("utf-8", "replace")
+            return HttpResponse(
+                status=response.status, body=text, retry_after=response.headers.get("Retry-After")
+            )
     except urllib.error.HTTPError as exc:
         try:
             text = exc.read(4096).decode("utf-8", "replace")
@@ -126,8 +158,12 @@ class WebhookClient:
         backoff_cap: float = BACKOFF_CAP,
         rate_per_second: float = 0.95,  # a little under Slack's ~1/s so clock jitter causes no 429s
         burst: int = 3,
+        headers: Mapping[str, str] | HeaderFn | None = None,
+        classify: Classifier | None = None,
     ) -> None:
         self._url = url
+        self._headers = headers
+        self._classify = classify
         self._transport = transport
         self._clock = clock
         self._sleep = sleep
@@ -145,8 +181,13 @@ class WebhookClient:
         self._tokens = float(burst)
         self._last_fill: float | None = None
 
-    def __repr__(self) -> str:  # never show the URL (it is a secret)
+    def __repr__(self) -> str:  # never show the URL or the headers (secrets)
         return "WebhookClient(<webhook>)"
+
+    def _headers_for(self, body: bytes) -> Mapping[str, str] | None:
+        if self._headers is None or isinstance(self._headers, Mapping):
+            return self._headers
+        return self._headers(body)
 
     # -- pacing ------------------------------------------------------------------------------
 
@@ -201,14 +242,24 @@ class WebhookClient:
             timeout = self.timeout
             if deadline is not None:
                 timeout = max(min(timeout, deadline - self._clock()), 0.1)
-            response = self._transport(self._url, body, timeout)
+            response = self._transport(self._url, body, timeout, self._headers_for(body))
             status = response.status
+            rate_limited = status == 429
             if 200 <= status < 300:
-                return PostResult(True, status, attempt + 1, "delivered")
-            if status == 429:
-                wait = parse_retry_after(response.retry_after)
-                if wait is None:
-                    wait = self._backoff(attempt)
+                verdict = self._classify(response) if self._classify else Verdict("delivered", "delivered")
+                if verdict.outcome == "delivered":
+                    return PostResult(True, status, attempt + 1, verdict.detail or "delivered", verdict.ref)
+                if verdict.outcome == "failed":
+                    log.warning(
+                        "destination rejected a message; not retrying", extra={"detail": verdict.detail}
+                    )
+                    return PostResult(False, status, attempt + 1, verdict.detail)
+                wait = verdict.wait if verdict.wait is not None else self._backoff(attempt)
+                last = verdict.detail
+                rate_limited = verdict.wait is not None  # a rate limit stated in the answer
+            elif status == 429:
+                stated = parse_retry_after(response.retry_after)
+                wait = stated if stated is not None else self._backoff(attempt)
                 last = f"HTTP 429 (Retry-After {response.retry_after or 'missing'})"
             elif status >= 500 or status == 0:
                 wait = self._backoff(attempt)
@@ -232,7 +283,7 @@ class WebhookClient:
                 "webhook delivery retry",
                 extra={"attempt": attempt + 1, "wait_seconds": round(wait, 3), "cause": last},
             )
-            if status == 429:
+            if rate_limited:
                 self._hold_off(wait)
             self._sleep(wait)
         return PostResult(

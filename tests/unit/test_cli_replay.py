@@ -19,6 +19,7 @@ from access_alerts.decode import decode_subscription
 from access_alerts.model import PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.webhook import PostResult
+from tests.fakes import pool
 from tests.generators import config_document
 from tools.payloads import encode_subscription
 
@@ -128,11 +129,11 @@ def test_replay_and_handler_count_the_same(trail_file: Path, capsys: pytest.Capt
         watch_pipeline=False,  # replay knows no pipeline resources
     )
     state = handler.build_state({"ACCESS_ALERTS_CONFIG": json.dumps(document)})
-    summary, _ = handler.process_event(
-        encode_subscription(fixture_records()),
-        state,
-        post=lambda payload, deadline: PostResult(ok=True, status=200, attempts=1),
+    state.senders = pool(
+        state.senders.routing,
+        {"default": lambda payload, deadline: PostResult(ok=True, status=200, attempts=1)},
     )
+    summary, _ = handler.process_event(encode_subscription(fixture_records()), state)
     assert (summary.alert, summary.allowed, summary.ignored) == (
         counts["alert"],
         counts["allowed"],
@@ -366,3 +367,55 @@ def test_module_entry_point_runs(trail_file: Path) -> None:
     assert proc.returncode == 2
     assert len(proc.stdout.splitlines()) == len(fixture_records())
     assert proc.stderr.strip().count("\n") == 0 and "missing: no such file" in proc.stderr
+
+
+def routing_file(tmp_path: Path, url: str, **extra: Any) -> Path:
+    """Two Slack webhook destinations on the receiver: every alert goes to "team" by a route, and tamper
+    alerts and alerts no route matches to "default"."""
+    document = {
+        "destinations": {
+            "default": {"type": "slack_webhook", "url": url + "/default"},
+            "team": {"type": "slack_webhook", "url": url + "/team"},
+        },
+        "routes": [{"name": "everything", "destinations": ["team"]}],
+        "default_destinations": ["default"],
+        **extra,
+    }
+    path = tmp_path / "routing.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_destinations_file_sends_through_the_routes(
+    small_file: Path, tmp_path: Path, webhook_receiver: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = routing_file(tmp_path, webhook_receiver.url)
+    code, _, err = run(["replay", *policy_args(), "--destinations", str(path), str(small_file)], capsys)
+    assert code == 0, err
+    paths = [r.path for r in webhook_receiver.delivered()]
+    assert paths and all(p.endswith("/team") for p in paths)  # a data alert matched the route: not default
+    assert f"delivered {len(paths)} message(s): team {len(paths)} sent" in err
+
+
+def test_destinations_file_errors_exit_2_and_name_the_field(
+    small_file: Path, tmp_path: Path, webhook_receiver: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = routing_file(tmp_path, webhook_receiver.url, routes=[{"name": "x", "destinations": ["nope"]}])
+    code, _, err = run(["replay", "--destinations", str(path), str(small_file)], capsys)
+    assert code == 2 and "routes[0] (x).destinations names 'nope'" in err
+    code, _, err = run(["replay", "--destinations", str(tmp_path / "missing.json"), str(small_file)], capsys)
+    assert code == 2 and "cannot read the routing file" in err
+    both = ["--destinations", str(path), "--webhook", webhook_receiver.url]
+    code, _, err = run(["replay", *both, str(small_file)], capsys)
+    assert code == 2 and "not both" in err
+    assert webhook_receiver.received() == []
+
+
+def test_destinations_file_failure_names_the_destination(
+    small_file: Path, tmp_path: Path, webhook_receiver: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    webhook_receiver.respond_with(400, body="no_active_hooks")
+    path = routing_file(tmp_path, webhook_receiver.url)
+    code, _, err = run(["replay", *policy_args(), "--destinations", str(path), str(small_file)], capsys)
+    assert code == 1 and "team 0 sent, 2 failed" in err and "team: data message" in err
+    assert webhook_receiver.url not in err

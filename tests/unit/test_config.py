@@ -21,8 +21,11 @@ from access_alerts.config import (
     delivery_settings_for_cli,
     load_config,
     parse_document,
+    read_secret,
 )
+from access_alerts.destinations import Destination, Routing, Secret
 from access_alerts.model import PipelineResources
+from access_alerts.senders import build_sender
 from tests.generators import config_document
 
 SECRET_URL = "https://hooks.slack.com/services/T000/B000/sEcReTtOkEn"
@@ -56,6 +59,17 @@ def full_document() -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
     }
+
+
+def url_of(settings: DeliverySettings, name: str = "default") -> str:
+    secret = settings.routing.destinations[name].url
+    assert secret is not None
+    return read_secret(secret)
+
+
+def hook_routing(parameter: str) -> Routing:
+    where = "destinations.default.url_parameter"
+    return Routing({"default": Destination("default", "slack_webhook", url=Secret(parameter, where=where))})
 
 
 def as_terraform_writes_it(document: dict[str, Any]) -> tuple[str, str]:
@@ -122,17 +136,16 @@ def test_every_field_is_read() -> None:
         ssm_parameter_names=("/p/webhook",),
     )
     assert cfg.delivery == DeliverySettings(
+        routing=hook_routing("/p/webhook"),
         name="prod-alerts",
         key_values="hash",
-        webhook_ssm_parameter="/p/webhook",
         key_hash_ssm_parameter="/p/hash",
-        destination="default",
     )
 
 
 def test_a_local_document_may_carry_the_url() -> None:
     cfg = load_config(inline(config_document("http://127.0.0.1:9/hook")))
-    assert cfg.delivery.webhook_url() == "http://127.0.0.1:9/hook"
+    assert url_of(cfg.delivery) == "http://127.0.0.1:9/hook"
     assert cfg.delivery.key_hash_secret() is None
 
 
@@ -141,7 +154,7 @@ def test_inline_document_in_either_form(encoded: bool) -> None:
     document = config_document(SECRET_URL)
     value, sha = as_terraform_writes_it(document)
     env = {"ACCESS_ALERTS_CONFIG": value if encoded else json.dumps(document, separators=(",", ":"))}
-    assert load_config(env).delivery.webhook_url() == SECRET_URL
+    assert url_of(load_config(env).delivery) == SECRET_URL
     assert load_config({**env, "ACCESS_ALERTS_CONFIG_SHA256": sha.upper()}).delivery.name == "prod-alerts"
     with pytest.raises(ConfigError, match="does not match ACCESS_ALERTS_CONFIG_SHA256"):
         load_config({**env, "ACCESS_ALERTS_CONFIG_SHA256": "0" * 64})
@@ -237,16 +250,20 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("key_hash_parameter", 3, "key_hash_parameter must be a string or null"),
         ("destinations", {}, "destinations must name at least one destination"),
         ("destinations", [], "destinations must be an object"),
-        ("destinations.default.type", "teams", "destinations.default.type must be one of slack_webhook"),
-        ("destinations.default.channel", "#x", "destinations.default has unknown field(s) channel"),
-        ("destinations.default.url_parameter", ..., "exactly one of url_parameter and url"),
-        ("destinations.default.url", SECRET_URL, "exactly one of url_parameter and url"),
+        ("destinations.default.type", "email", "destinations.default.type must be one of slack_webhook, "),
+        ("destinations.default.channel", "#x", "destinations.default (slack_webhook) has field(s) channel"),
+        ("destinations.default.url_parameter", ..., "destinations.default needs url_parameter"),
+        ("destinations.default.url", SECRET_URL, "not both url_parameter and url"),
         ("destinations.default.url_parameter", "", "destinations.default.url_parameter must be a non-empty"),
-        ("default_destinations", ["nope"], "default_destinations[0] names no destination: 'nope'"),
-        ("default_destinations", [], "default_destinations must name exactly one destination"),
-        ("default_destinations", ["default", "default"], "must name exactly one destination"),
-        ("routes", [{"match": {}}], "routes must be [] in this version"),
-        ("routes", None, "routes must be [] in this version"),
+        ("destinations.default.url_parameter", "arn:aws:ssm:x", "must be an SSM parameter name"),
+        (
+            "default_destinations",
+            ["nope"],
+            "default_destinations[0] names 'nope', which is not a destination",
+        ),
+        ("default_destinations", [], "default_destinations must name at least one destination"),
+        ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
+        ("routes", {}, "routes must be a list, got an object"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
@@ -269,9 +286,7 @@ def test_a_url_in_a_deployed_document_is_refused(fake_boto3: FakeBoto3) -> None:
     env = {"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha}
     with pytest.raises(ConfigError) as info:
         load_config(env)
-    assert "destinations.default.url: a webhook URL is accepted only in a document given in" in str(
-        info.value
-    )
+    assert "destinations.default.url: a secret value is accepted only in a local document" in str(info.value)
     assert "sEcReT" not in str(info.value)
 
 
@@ -283,7 +298,7 @@ def test_document_from_the_parameter_is_checked_against_its_hash(fake_boto3: Fak
     fake_boto3.ssm.values[PARAMETER] = value
     env = {"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha}
     cfg = load_config(env)
-    assert cfg.delivery.webhook_ssm_parameter == "/p/webhook"
+    assert cfg.delivery.routing == hook_routing("/p/webhook")
     assert fake_boto3.ssm.calls == [(PARAMETER, True)]  # the document only: secrets are fetched later
     changed, _ = as_terraform_writes_it(broken("allowed", ["arn:aws:iam::*:role/*"]))
     fake_boto3.ssm.values[PARAMETER] = changed
@@ -355,49 +370,43 @@ def test_bad_url_in_a_local_document_is_named() -> None:
 def test_ssm_secrets_fetched_lazily_with_decryption_and_once(fake_boto3: FakeBoto3) -> None:
     cfg = load_config(inline(full_document()))
     assert fake_boto3.ssm.calls == []  # nothing fetched by load_config
-    assert cfg.delivery.webhook_url() == SECRET_URL
+    assert url_of(cfg.delivery) == SECRET_URL
     assert cfg.delivery.key_hash_secret() == b"k3y"
-    cfg.delivery.resolve()
-    cfg.delivery.webhook_url()
+    url_of(cfg.delivery)
+    cfg.delivery.key_hash_secret()
     assert fake_boto3.ssm.calls == [("/p/webhook", True), ("/p/hash", True)]
     assert fake_boto3.clients == ["ssm"]  # one client per cold start
     assert SECRET_URL not in repr(cfg) and "k3y" not in repr(cfg)
 
 
 def test_missing_parameter_names_it_and_the_field_without_values(fake_boto3: FakeBoto3) -> None:
-    settings = DeliverySettings(webhook_ssm_parameter="/alerts/missing")
     with pytest.raises(ConfigError) as info:
-        settings.webhook_url()
+        url_of(DeliverySettings(hook_routing("/alerts/missing")))
     message = str(info.value)
     assert "/alerts/missing" in message and "LookupError" in message
     assert message.startswith("destinations.default.url_parameter: cannot read SSM parameter")
 
 
 def test_non_https_url_from_ssm_is_rejected_without_showing_it(fake_boto3: FakeBoto3) -> None:
-    settings = DeliverySettings(webhook_ssm_parameter="/alerts/bad")
     with pytest.raises(ConfigError) as info:
-        settings.webhook_url()
-    assert "the webhook URL in parameter '/alerts/bad' is not https" in str(info.value)
+        build_sender(hook_routing("/alerts/bad").destinations["default"], read_secret)
+    assert "the URL in destinations.default.url_parameter is not https" in str(info.value)
     assert "evil" not in str(info.value)
 
 
 def test_empty_parameter(fake_boto3: FakeBoto3) -> None:
     fake_boto3.ssm.values["/alerts/empty"] = "  "
     with pytest.raises(ConfigError, match="is empty"):
-        DeliverySettings(webhook_ssm_parameter="/alerts/empty").webhook_url()
+        url_of(DeliverySettings(hook_routing("/alerts/empty")))
 
 
 def test_hash_mode_without_secret_source_fails_on_resolve() -> None:
     with pytest.raises(ConfigError, match="no secret is configured"):
-        DeliverySettings(key_values="hash", direct_webhook_url=SECRET_URL).resolve()
-    with pytest.raises(ConfigError, match="no webhook configured"):
-        DeliverySettings().webhook_url()
+        DeliverySettings(hook_routing("/p/webhook"), key_values="hash").key_hash_secret()
 
 
 def test_secrets_never_in_repr() -> None:
-    settings = DeliverySettings(
-        key_values="hash", direct_webhook_url=SECRET_URL, direct_key_hash_secret="hashSeCrEt"
-    )
+    settings = delivery_settings_for_cli(SECRET_URL, key_values="hash", key_hash_secret="hashSeCrEt")
     assert "sEcReTtOkEn" not in repr(settings) and "hashSeCrEt" not in repr(settings)
     assert settings.key_hash_secret() == b"hashSeCrEt"
 
@@ -405,7 +414,7 @@ def test_secrets_never_in_repr() -> None:
 def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
     code = (
         "import os, sys; from access_alerts.config import load_config; "
-        "load_config(os.environ).delivery.resolve(); import access_alerts.handler; "
+        "import access_alerts.handler as h; h.build_state(os.environ); "
         "print('boto3' in sys.modules)"
     )
     child_env = {"PYTHONPATH": str(repo_root / "lambda_src"), **inline(config_document(SECRET_URL))}
@@ -417,7 +426,7 @@ def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
 
 def test_cli_settings() -> None:
     s = delivery_settings_for_cli("http://127.0.0.1:9/x")
-    assert s.webhook_url() == "http://127.0.0.1:9/x" and s.key_values == "show"
+    assert url_of(s) == "http://127.0.0.1:9/x" and s.key_values == "show"
     h = delivery_settings_for_cli("https://example.com/x", key_values="HASH", key_hash_secret="k")
     assert h.key_values == "hash" and h.key_hash_secret() == b"k"
     with pytest.raises(ConfigError, match="--webhook is not https"):
@@ -443,11 +452,10 @@ def test_document_and_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.Mo
         ssm.put_parameter(Name="/p/webhook", Value=SECRET_URL, Type="SecureString")
         ssm.put_parameter(Name="/p/hash", Value="s3cr3t", Type="SecureString")
         cfg = load_config({"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha})
-        cfg.delivery.resolve()
-        assert cfg.delivery.webhook_url() == SECRET_URL
+        assert url_of(cfg.delivery) == SECRET_URL
         assert cfg.delivery.key_hash_secret() == b"s3cr3t"
         ssm.delete_parameter(Name="/p/webhook")
-        assert cfg.delivery.webhook_url() == SECRET_URL  # cached for the life of the environment
+        assert url_of(cfg.delivery) == SECRET_URL  # cached for the life of the environment
         config_mod.clear_secret_cache()
         with pytest.raises(ConfigError, match="cannot read SSM parameter '/p/webhook'"):
-            cfg.delivery.webhook_url()
+            url_of(cfg.delivery)

@@ -18,6 +18,7 @@ from access_alerts.delivery import DeliveryError
 from access_alerts.handler import PayloadRejected, describe_event
 from access_alerts.model import CONTROL_MESSAGE
 from access_alerts.webhook import WebhookClient
+from tests.fakes import use_post
 from tests.generators import ACCOUNT, REGION, config_document, config_environ, make_record
 from tools.payloads import encode_subscription
 from tools.webhook_receiver import WebhookReceiver
@@ -94,7 +95,7 @@ def stop_logging(event_id: str = "5a1e0001-0000-4000-8000-000000000001") -> str:
 
 def summary_lines(out: str) -> list[dict[str, Any]]:
     docs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return [d for d in docs if "_aws" in d]
+    return [d for d in docs if "_aws" in d and d.get("message") == "invocation summary"]
 
 
 def test_mixed_payload_is_grouped_delivered_and_counted(
@@ -187,7 +188,7 @@ def test_rejected_message_fails_the_invocation(
 
 
 def test_server_errors_are_retried_within_the_invocation(hook: WebhookReceiver) -> None:
-    handler.get_state().post = fast_client(hook.url)
+    use_post(handler.get_state().senders, fast_client(hook.url))
     hook.respond_with(500, times=2)
     result = handler.lambda_handler(
         encode_subscription(records(5, who="bob", table="Orders", api=("Query", True))), Context()

@@ -20,6 +20,7 @@ from access_alerts import handler
 from access_alerts.delivery import DeliveryError
 from access_alerts.grouping import AlertGroup
 from access_alerts.webhook import PostResult, WebhookClient
+from tests.fakes import use_post
 from tests.generators import config_environ, make_record
 from tools.payloads import encode_subscription
 from tools.webhook_receiver import Reply, Responder, WebhookReceiver
@@ -95,7 +96,7 @@ def run_load(total_records: int, payloads: int, monkeypatch: pytest.MonkeyPatch)
             results.append(result)
             return result
 
-        handler.get_state().post = post
+        use_post(handler.get_state().senders, post)
 
         rng = random.Random(99)  # noqa: S311  (test data, not crypto)
         per_payload = total_records // payloads
