@@ -1,9 +1,17 @@
-"""A local stand-in for a Slack incoming webhook, on 127.0.0.1 only.
+"""A local stand-in for every HTTP destination, on 127.0.0.1 only: a Slack incoming webhook, Slack's Web
+API (``chat.postMessage`` with a bot token, threads and ``ok: false`` answers), a Microsoft Teams Workflows
+webhook and a signed generic webhook (it verifies ``X-Signature``). One server; the path says which:
 
-It records every POST, answers ``ok`` (or a scripted status such as 429 with ``Retry-After``, or 500, or an
-answer chosen per request by a function, such as Slack's rate limit), and can print each received Slack
-message readably (header, fields, text). The one local HTTP stub of the project: used by the unit and e2e
-tests, the load test, the benchmark, the demo and by hand:
+    url              /services/...           Slack incoming webhook: answers ``ok``
+    slack_api_url    /api/chat.postMessage   Slack Web API: checks the bearer token and channel, answers
+                                             ``{"ok": true, "ts": ...}`` or ``{"ok": false, "error": ...}``
+    teams_url        /teams/...              Teams Workflows: checks the Adaptive Card envelope, answers 202
+    signed_url       /siem/...               signed webhook: checks the signature, answers 200 (or 401)
+
+It records every POST, answers as above (or a scripted status such as 429 with ``Retry-After``, or 500, or an
+answer chosen per request by a function, such as Slack's rate limit), and can print each received message
+readably. The one local HTTP stub of the project: used by the unit and e2e tests, the load test, the
+benchmark, the demo and by hand:
 
     python tools/webhook_receiver.py [--port 8765] [--status 500]
 
@@ -16,11 +24,16 @@ In Python::
         hook.respond_with(200, times=1, delay=2.0)   # answer late (client timeouts)
         hook.respond_by(rate_limited(rate=1.0))      # decide each answer with a function
         hook.received()                 # list of ReceivedRequest
+        hook.slack_answer("not_in_channel", times=1)  # the Web API's ok:false answers
+        hook.received(kind="slack_api")  # only what reached one kind of endpoint
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
+import itertools
 import json
 import re
 import sys
@@ -32,6 +45,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 WEBHOOK_PATH = "/services/T00000000/B00000000/local-test-hook"
+SLACK_API_PATH = "/api/chat.postMessage"
+TEAMS_PATH = "/teams/workflows/local-test"
+SIGNED_PATH = "/siem/local-test"
+SLACK_TOKEN = "xoxb-local-test-token"  # noqa: S105 - a stand-in on loopback
+SLACK_CHANNEL = "C0LOCALTEST"
+SIGNING_SECRET = "local-test-signing-secret"  # noqa: S105 - a stand-in on loopback
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def kind_of(path: str) -> str:
+    if path.startswith(SLACK_API_PATH):
+        return "slack_api"
+    if path.startswith("/teams/"):
+        return "teams"
+    if path.startswith("/siem/"):
+        return "signed"
+    return "slack_webhook"
+
+
+def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """How a receiver verifies the signed webhook (docs/destinations.md shows the same)."""
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -40,18 +76,31 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered
+    answer: str = ""  # the body it answered with
+    verified: bool | None = None  # signed webhook: did the signature check out
 
     def json(self) -> Any:
         return json.loads(self.body)
 
     @property
+    def kind(self) -> str:
+        """slack_webhook, slack_api, teams or signed (by path)."""
+        return kind_of(self.path)
+
+    @property
     def text(self) -> str:
-        """All human-readable text of a Slack payload, flattened (for assertions)."""
+        """All human-readable text of a payload, flattened (for assertions)."""
         try:
             payload = self.json()
         except ValueError:
             return self.body.decode("utf-8", "replace")
-        return render_slack(payload) if isinstance(payload, dict) else str(payload)
+        if not isinstance(payload, dict):
+            return str(payload)
+        if self.kind == "teams":
+            return render_teams(payload)
+        if self.kind == "signed":
+            return render_alert_json(payload)
+        return render_slack(payload)
 
 
 @dataclass(frozen=True)
@@ -158,8 +207,48 @@ def render_slack(payload: dict[str, Any]) -> str:
     return _LINK_RE.sub(r"\2 (\1)", "\n".join(lines))
 
 
+def render_teams(payload: dict[str, Any]) -> str:
+    """A Teams Workflows payload's Adaptive Card as readable lines: one per RichTextBlock or TextBlock."""
+    lines: list[str] = []
+    for attachment in payload.get("attachments") or []:
+        card = attachment.get("content") if isinstance(attachment, dict) else None
+        if not isinstance(card, dict):
+            continue
+        for element in card.get("body") or []:
+            if not isinstance(element, dict):
+                continue
+            if element.get("type") == "RichTextBlock":
+                lines.append(
+                    "".join(
+                        str(r.get("text", "")) for r in element.get("inlines") or [] if isinstance(r, dict)
+                    )
+                )
+            elif isinstance(element.get("text"), str):
+                lines.append(element["text"])
+        for action in card.get("actions") or []:
+            if isinstance(action, dict):
+                lines.append(f"[{action.get('title')}] ({action.get('url')})")
+    return "\n".join(lines)
+
+
+def render_alert_json(payload: dict[str, Any]) -> str:
+    """The signed webhook's JSON as readable lines: title, summary, eventIDs."""
+    ids = payload.get("event_ids") or []
+    return "\n".join(
+        [
+            f"{payload.get('title')} [{payload.get('severity')}]",
+            str(payload.get("summary")),
+            f"eventIDs: {', '.join(map(str, ids[:5]))}" + (" ..." if len(ids) > 5 else ""),
+        ]
+    )
+
+
 class WebhookReceiver:
-    """HTTP server on 127.0.0.1 recording POSTs. Start with ``start()`` or a ``with`` block."""
+    """HTTP server on 127.0.0.1 recording POSTs. Start with ``start()`` or a ``with`` block.
+
+    ``slack_token`` and ``slack_channels`` are what the Slack Web API stand-in accepts (an unknown channel
+    gets ``channel_not_found``, one in ``slack_not_member`` gets ``not_in_channel``, another token
+    ``invalid_auth``); ``signing_secret`` is the signed webhook's secret."""
 
     def __init__(
         self,
@@ -167,7 +256,16 @@ class WebhookReceiver:
         *,
         echo: bool = False,
         out: Callable[[str], None] | None = None,
+        slack_token: str = SLACK_TOKEN,
+        slack_channels: tuple[str, ...] = (SLACK_CHANNEL,),
+        slack_not_member: tuple[str, ...] = (),
+        signing_secret: str = SIGNING_SECRET,
     ) -> None:
+        self.slack_token = slack_token
+        self.slack_channels = slack_channels
+        self.slack_not_member = slack_not_member
+        self.signing_secret = signing_secret
+        self._ts = itertools.count(1)
         self._state = _State()
         self._echo = echo
         self._out = out or (lambda s: print(s, flush=True))
@@ -183,6 +281,18 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
+
+    @property
+    def slack_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{SLACK_API_PATH}"
+
+    @property
+    def teams_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{TEAMS_PATH}"
+
+    @property
+    def signed_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{SIGNED_PATH}"
 
     def start(self) -> WebhookReceiver:
         self._thread = threading.Thread(
@@ -220,18 +330,25 @@ class WebhookReceiver:
                 self._state.script.clear()
             self._state.script.append(_Script(Reply(status, retry_after, body, delay), times))
 
+    def slack_answer(self, error: str, *, times: int | None = 1, retry_after: float | None = None) -> None:
+        """Answer the next ``times`` requests with Slack's ``{"ok": false, "error": ERROR}`` (HTTP 200, as the
+        Web API does; ``ratelimited`` comes with HTTP 429 and ``Retry-After``)."""
+        status = 429 if error == "ratelimited" else 200
+        body = json.dumps({"ok": False, "error": error})
+        self.respond_with(status, times=times, retry_after=retry_after, body=body)
+
     def respond_by(self, responder: Responder | None) -> None:
         """Let ``responder()`` choose every answer (after any scripted ones); None restores normal."""
         with self._state.lock:
             self._state.responder = responder
 
-    def received(self) -> list[ReceivedRequest]:
+    def received(self, kind: str | None = None) -> list[ReceivedRequest]:
         with self._state.lock:
-            return list(self._state.requests)
+            return [r for r in self._state.requests if kind is None or r.kind == kind]
 
-    def delivered(self) -> list[ReceivedRequest]:
-        """Requests that were answered 2xx: the messages Slack would have shown."""
-        return [r for r in self.received() if 200 <= r.status < 300]
+    def delivered(self, kind: str | None = None) -> list[ReceivedRequest]:
+        """Requests that were taken (2xx, and for the Slack API ``ok: true``): the messages people see."""
+        return [r for r in self.received(kind) if 200 <= r.status < 300 and '"ok": false' not in r.answer]
 
     def clear(self) -> None:
         with self._state.lock:
@@ -240,7 +357,8 @@ class WebhookReceiver:
             self._state.responder = None
 
     # -------------------------------------------------------------- server side
-    def _next_reply(self) -> Reply:
+    def _next_reply(self) -> Reply | None:
+        """A scripted answer, or None for the endpoint's own answer."""
         with self._state.lock:
             while self._state.script:
                 head = self._state.script[0]
@@ -251,7 +369,61 @@ class WebhookReceiver:
                     return head.reply
                 self._state.script.pop(0)
             responder = self._state.responder
-        return responder() if responder is not None else Reply()
+        return responder() if responder is not None else None
+
+    def _own_answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Reply, bool | None]:
+        """What the endpoint at ``path`` answers by itself (and, for the signed webhook, whether the signature
+        checked out)."""
+        kind = kind_of(path)
+        if kind == "slack_api":
+            return Reply(200, body=json.dumps(self._slack_api(headers, body))), None
+        if kind == "teams":
+            try:
+                payload = json.loads(body)
+                attachment = payload["attachments"][0]
+                ok = (
+                    payload.get("type") == "message"
+                    and attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+                    and attachment["content"]["type"] == "AdaptiveCard"
+                )
+            except (ValueError, KeyError, IndexError, TypeError):
+                ok = False
+            return (Reply(202, body=" ") if ok else Reply(400, body="not an Adaptive Card message")), None
+        if kind == "signed":
+            verified = self._verify(headers, body)
+            return (Reply(200) if verified else Reply(401, body="bad signature")), verified
+        return Reply(), None
+
+    def _slack_api(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        if headers.get("Authorization") != f"Bearer {self.slack_token}":
+            return {"ok": False, "error": "invalid_auth"}
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return {"ok": False, "error": "invalid_json"}
+        channel = payload.get("channel") if isinstance(payload, dict) else None
+        if channel in self.slack_not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        if channel not in self.slack_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": channel, "ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _verify(self, headers: dict[str, str], body: bytes) -> bool:
+        timestamp = headers.get("X-Signature-Timestamp", "")
+        signature = headers.get("X-Signature", "")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+            return False
+        return hmac.compare_digest(signature, expected_signature(self.signing_secret, timestamp, body))
+
+    def threads(self) -> dict[str, list[ReceivedRequest]]:
+        """Slack API messages by thread: the first message's ts -> [it, its replies...]."""
+        threads: dict[str, list[ReceivedRequest]] = {}
+        for request in self.delivered("slack_api"):
+            payload = request.json()
+            ts = json.loads(request.answer).get("ts")
+            root = payload.get("thread_ts") or ts
+            threads.setdefault(root, []).append(request)
+        return threads
 
     def _record(self, request: ReceivedRequest) -> None:
         with self._state.lock:
@@ -262,7 +434,7 @@ class WebhookReceiver:
     @staticmethod
     def _describe(request: ReceivedRequest) -> str:
         mark = "received" if request.status < 300 else f"answered {request.status} to"
-        header = f"\n[webhook] {mark} a message ({len(request.body)} bytes)"
+        header = f"\n[{request.kind}] {mark} a message ({len(request.body)} bytes)"
         return header + "\n" + "\n".join(f"   {line}" for line in request.text.splitlines())
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -274,11 +446,15 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                reply = receiver._next_reply()
+                headers = dict(self.headers.items())
+                scripted = receiver._next_reply()
+                reply, verified = receiver._own_answer(self.path, headers, body)
+                if scripted is not None:
+                    reply = scripted
                 status = reply.status
                 text = reply.body or ("ok" if status < 300 else "rate_limited" if status == 429 else "error")
                 data = text.encode()
-                receiver._record(ReceivedRequest(self.path, dict(self.headers.items()), body, status))
+                receiver._record(ReceivedRequest(self.path, headers, body, status, text, verified))
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
@@ -308,6 +484,11 @@ def main(argv: list[str] | None = None) -> int:
         receiver.respond_with(args.status)
     receiver.start()
     print(f"webhook receiver listening: {receiver.url}  (Ctrl-C to stop)", flush=True)
+    print(
+        f"  Slack Web API: {receiver.slack_api_url} (token {receiver.slack_token}, channel {SLACK_CHANNEL})"
+    )
+    print(f"  Teams Workflows: {receiver.teams_url}")
+    print(f"  signed webhook: {receiver.signed_url} (secret {receiver.signing_secret})", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

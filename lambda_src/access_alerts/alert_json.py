@@ -1,0 +1,113 @@
+"""The generic webhook's JSON: one object per alert group, schema ``dynamodb-access-alerts/alert-group``
+version 1 (docs/destinations.md documents every field; a change that removes or renames a field bumps the
+version, new fields may be added within a version).
+
+Values are the records' own strings, JSON-escaped by the encoder and nothing else: a SIEM wants the exact
+values, and whoever displays them must treat them as untrusted. Every list is bounded (a storm of 10,000
+records carries its first :data:`MAX_EVENT_IDS` eventIDs and says how many there were); key values follow the
+deployment's ``key_values`` mode exactly as in chat messages.
+
+``group_id`` is a digest of the group's eventIDs: a receiver can drop a repeated delivery of the same group
+(a retried invocation posts again) by it, and tell repeats of single records by the eventIDs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+from . import facts
+from .grouping import AlertGroup
+from .keys import KeyFormatter
+
+SCHEMA: Final = "dynamodb-access-alerts/alert-group"
+SCHEMA_VERSION: Final = 1
+MAX_EVENT_IDS: Final = 1000
+MAX_TEXT: Final = 2000
+
+
+def group_id(group: AlertGroup) -> str:
+    digest = hashlib.sha256()
+    for event_id in group.event_ids:
+        digest.update(event_id.encode("utf-8", "replace") + b"\n")
+    for source_id in group.source_ids:
+        digest.update(b"source:" + source_id.encode("utf-8", "replace") + b"\n")
+    return digest.hexdigest()[:32]
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else value[:MAX_TEXT]
+
+
+def _texts(values: tuple[str, ...]) -> list[str]:
+    return [v[:MAX_TEXT] for v in values]
+
+
+def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
+    p = group.principal
+    principal = None
+    if p is not None:
+        principal = {
+            "type": _text(p.type),
+            "arn": _text(p.arn),
+            "display": _text(p.display),
+            "account_id": _text(p.account_id),
+            "session_name": _text(p.session_name),
+            "session_arn": _text(p.session_arn),
+            "service": _text(p.service),
+            "identified": p.identified,
+        }
+    event_ids = group.event_ids[:MAX_EVENT_IDS]
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "deployment": name,
+        "group_id": group_id(group),
+        "kind": group.alert_kind,
+        "severity": facts.severity(group),
+        "title": facts.title(group),
+        "summary": facts.summary(group, name),
+        "count": group.count,
+        "principal": principal,
+        "tables": _texts(group.tables),
+        "table_arns": _texts(group.table_arns),
+        "access": group.access,
+        "event_names": _texts(group.event_names),
+        "first_time": _text(group.first_time),
+        "last_time": _text(group.last_time),
+        "regions": _texts(group.regions),
+        "accounts": _texts(group.account_ids),
+        "source_ips": _texts(group.source_ips),
+        "user_agents": _texts(group.user_agents),
+        "console": group.console,
+        "key_values": keys.mode,
+        "keys": [keys.format(k)[:MAX_TEXT] for k in group.keys],
+        "distinct_keys": group.distinct_keys,
+        "attribute_names": _texts(group.attribute_names),
+        "statements": _texts(group.statements),
+        "targets": _texts(group.targets),
+        "error_codes": _texts(group.error_codes),
+        "error_messages": _texts(group.error_messages),
+        "reasons": _texts(group.reasons),
+        "event_ids": list(event_ids),
+        "event_id_count": len(group.event_ids),
+        "event_ids_truncated": len(event_ids) < len(group.event_ids),
+        "records_without_event_id": group.missing_event_ids,
+        "source_ids": _texts(group.source_ids),
+    }
+
+
+def fallback_payload(group: AlertGroup, name: str) -> dict[str, Any]:
+    """The fields that cannot fail, for when :func:`format_group` failed (it never should)."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "deployment": name,
+        "group_id": group_id(group),
+        "kind": group.alert_kind,
+        "severity": facts.severity(group),
+        "count": group.count,
+        "event_ids": list(group.event_ids[:MAX_EVENT_IDS]),
+        "event_id_count": len(group.event_ids),
+        "formatting_failed": True,
+    }
