@@ -2,7 +2,8 @@
 
 Everything runs on 127.0.0.1 and is stopped at the end (also on Ctrl-C or a failure):
   1. moto (AWS emulator) and a webhook receiver that prints each Slack message it gets;
-  2. `terraform init` + `apply` of examples/complete with envs/prod.tfvars;
+  2. `terraform init` + `apply` of examples/complete with envs/prod.tfvars, in a temporary copy that a
+     Terraform override file points at the emulator (tools/sandbox.py; the example itself is unchanged);
   3. a scene: an allowed service role writes an item (no alert); a person through an SSO administrator
      role updates an item and scans the table (alerts), then tries to stop the trail (tamper alert).
      Each call is made against the emulator's DynamoDB, its CloudTrail record is written to the trail's
@@ -176,18 +177,11 @@ def main() -> int:
                         BillingMode="PAY_PER_REQUEST",
                     )
                 note("DynamoDB tables orders, payments, customers created in the emulator")
-            ws = Workspace(EXAMPLE, Path(tmp), emulator.terraform_env())
+            ws = Workspace(EXAMPLE, Path(tmp), emulator, var_files=[VAR_FILE])
             with step("terraform init (provider from TF_PROVIDER_MIRROR when set, else the registry)"):
                 ws.init()
             with step(f"terraform apply examples/complete -var-file={VAR_FILE}"):
-                applied = ws.run(
-                    "apply",
-                    "-input=false",
-                    "-no-color",
-                    "-auto-approve",
-                    f"-var-file={VAR_FILE}",
-                    timeout=600,
-                )
+                applied = ws.apply()
                 note(
                     next(
                         (x for x in applied.stdout.splitlines() if x.startswith("Apply complete")), "applied"
@@ -196,14 +190,7 @@ def main() -> int:
             code = extract_zip(into=Path(tmp) / "code")
             scene(emulator, receiver, ws, code)
             with step("terraform destroy"):
-                destroyed = ws.run(
-                    "destroy",
-                    "-input=false",
-                    "-no-color",
-                    "-auto-approve",
-                    f"-var-file={VAR_FILE}",
-                    timeout=600,
-                )
+                destroyed = ws.destroy()
                 note(
                     next(
                         (x for x in destroyed.stdout.splitlines() if x.startswith("Destroy complete")),

@@ -1,9 +1,12 @@
 """A local AWS sandbox for the end-to-end tests and the demo.
 
 - :class:`Emulator`: moto as an HTTP server on 127.0.0.1 (in this process, so the payloads moto builds
-  for a Lambda subscription on ``PutLogEvents`` can be captured: moto cannot run Lambda code without Docker).
-- :class:`Workspace`: a temporary copy of an example root module, driven with terraform through the CLI
-  configuration of ``tools/tf.py`` (provider mirror from ``TF_PROVIDER_MIRROR``).
+  for a Lambda subscription on ``PutLogEvents`` can be captured, since moto cannot run Lambda code without
+  Docker, and so moto's Lambda model can be patched where it differs from Lambda: see
+  :func:`_lambda_model_patches`).
+- :class:`Workspace`: a temporary copy of an example root module, pointed at the emulator by a Terraform
+  override file it writes into the copy (the example itself stays what a user would write), driven with
+  terraform through the CLI configuration of ``tools/tf.py`` (provider mirror from ``TF_PROVIDER_MIRROR``).
 - :func:`run_deployed_handler`: runs the handler from the committed zip in a fresh interpreter, with the
   environment Terraform gave the function, the way the Lambda runtime would.
 - :func:`cloudtrail_record`: a real-shaped CloudTrail record for a DynamoDB data or management call.
@@ -24,7 +27,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +72,7 @@ class Emulator:
     port: int = field(default_factory=free_port)
     invocations: list[Invocation] = field(default_factory=list)
     _server: Any = None
-    _patch: Any = None
+    _patches: list[Any] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -88,30 +91,22 @@ class Emulator:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
-    def terraform_env(self) -> dict[str, str]:
-        """``aws_env`` plus the examples' ``aws_endpoint_url`` variable, which points the provider here."""
-        return {**self.aws_env(), "TF_VAR_aws_endpoint_url": self.endpoint}
-
     def start(self) -> Emulator:
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # attaching AWS managed policies needs them
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-        from moto.awslambda.models import LambdaFunction
         from moto.server import ThreadedMotoServer
 
-        emulator = self
-
-        def capture(fn: Any, event: Any = None) -> tuple[str, bool, str]:
-            body = event if isinstance(event, dict) else json.loads(event or "{}")
-            with emulator._lock:
-                emulator.invocations.append(Invocation(str(fn.function_arn), body))
-            return "", False, ""
-
-        self._patch = mock.patch.object(LambdaFunction, "_invoke_lambda", capture)
-        self._patch.start()
+        self._patches = _lambda_model_patches(self._capture)
+        for patch in self._patches:
+            patch.start()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self._wait_ready()
         return self
+
+    def _capture(self, function_arn: str, event: dict[str, Any]) -> None:
+        with self._lock:
+            self.invocations.append(Invocation(function_arn, event))
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -127,9 +122,8 @@ class Emulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self._patch is not None:
-            self._patch.stop()
-            self._patch = None
+        while self._patches:
+            self._patches.pop().stop()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -155,17 +149,134 @@ class Emulator:
         )
 
 
+def _lambda_model_patches(capture: Callable[[str, dict[str, Any]], None]) -> list[Any]:
+    """Patches of moto's Lambda model (moto 5.2.5), started and stopped by :class:`Emulator`:
+
+    - ``_invoke_lambda``: moto cannot run code without Docker; hand the event it built to ``capture``.
+    - ``LoggingConfig``: moto drops it from CreateFunction/UpdateFunctionConfiguration and never returns
+      it, so every plan after an apply would show the module's ``logging_config`` block as a change.
+      Keep it and return it as Lambda does: the documented defaults are the Text format and the log group
+      ``/aws/lambda/<function name>``; with the JSON format the application and system log levels
+      default to INFO (Lambda developer guide, "Log-level filtering"; that GetFunction returns the
+      defaulted levels was not checked against AWS).
+    """
+    from moto.awslambda.models import LambdaFunction
+
+    original_init = LambdaFunction.__init__
+    original_get = LambdaFunction.get_configuration
+    original_update = LambdaFunction.update_configuration
+
+    def invoke(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+        body = event if isinstance(event, dict) else json.loads(event or "{}")
+        capture(str(fn.function_arn), body)
+        return "", False, ""
+
+    def init(fn: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
+        original_init(fn, account_id, spec, region, version)
+        fn.logging_config = lambda_logging_config(fn.function_name, spec.get("LoggingConfig"))
+
+    def get_configuration(fn: Any, on_create: bool = False) -> dict[str, Any]:
+        config: dict[str, Any] = original_get(fn, on_create)
+        kept = getattr(fn, "logging_config", None)  # set by init() above for every function moto creates
+        config["LoggingConfig"] = dict(kept or lambda_logging_config(fn.function_name, None))
+        return config
+
+    def update_configuration(fn: Any, updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in updates:
+            fn.logging_config = lambda_logging_config(fn.function_name, updates["LoggingConfig"])
+        result: dict[str, Any] = original_update(fn, updates)
+        return result
+
+    return [
+        mock.patch.object(LambdaFunction, "_invoke_lambda", invoke),
+        mock.patch.object(LambdaFunction, "__init__", init),
+        mock.patch.object(LambdaFunction, "get_configuration", get_configuration),
+        mock.patch.object(LambdaFunction, "update_configuration", update_configuration),
+    ]
+
+
+def lambda_logging_config(function_name: str, given: Mapping[str, str] | None) -> dict[str, str]:
+    """The ``LoggingConfig`` Lambda reports for a function created or updated with ``given``."""
+    config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function_name}", **(given or {})}
+    if config["LogFormat"] == "JSON":
+        config.setdefault("ApplicationLogLevel", "INFO")
+        config.setdefault("SystemLogLevel", "INFO")
+    else:  # log levels apply to the JSON format only
+        config.pop("ApplicationLogLevel", None)
+        config.pop("SystemLogLevel", None)
+    return config
+
+
 # ---------------------------------------------------------------------------------------- terraform
+# The services the module and its examples call. Each gets the emulator's endpoint in the override file.
+EMULATED_SERVICES = (
+    "cloudtrail",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "dynamodb",
+    "iam",
+    "kms",
+    "lambda",
+    "s3",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+OVERRIDE_FILE = "sandbox_override.tf"
+GENERATED_VARS_FILE = "sandbox.tfvars.json"
 _SOURCE_RE = re.compile(r'(source\s*=\s*)"(\.\./\.\./?)"')
 
 
-class Workspace:
-    """A copy of ``examples/<name>`` in a temporary directory, its module source pointing at the repo."""
+def provider_override(endpoint: str) -> str:
+    """A Terraform override file that sends every AWS call of the root module's ``aws`` provider to
+    ``endpoint``. Terraform merges it into the example's own ``provider "aws"`` block (arguments set here
+    win; the example's ``region`` and ``default_tags`` stay), so nothing in the example mentions the
+    emulator. Credentials come from the environment (:meth:`Emulator.aws_env`)."""
+    url = json.dumps(endpoint)
+    width = max(len(s) for s in EMULATED_SERVICES)
+    endpoints = "\n".join(f"    {s:<{width}} = {url}" for s in EMULATED_SERVICES)
+    return (
+        "# Written by tools/sandbox.py into a temporary copy of the example: the local AWS emulator.\n"
+        'provider "aws" {\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  skip_region_validation      = true\n"
+        "  s3_use_path_style           = true\n"
+        "\n"
+        "  endpoints {\n"
+        f"{endpoints}\n"
+        "  }\n"
+        "}\n"
+    )
 
-    def __init__(self, example: str, workdir: Path, extra_env: Mapping[str, str]) -> None:
+
+class Workspace:
+    """A copy of ``examples/<example>`` in ``workdir/<name>``, wired to ``emulator``, with its variables.
+
+    - The module ``source = "../../"`` is rewritten to point at the repository.
+    - ``sandbox_override.tf`` points the provider at the emulator (see :func:`provider_override`); the
+      credentials and Region come from :meth:`Emulator.aws_env`.
+    - ``var_files`` (paths inside the example, e.g. ``envs/prod.tfvars``) and then ``variables`` (written
+      to ``sandbox.tfvars.json``, so they win) are passed to every plan, apply and destroy.
+
+    Several workspaces of one or more examples can share an emulator when their ``name`` differs and the
+    deployments' resource names do not collide (set ``environment`` or ``name`` through ``variables``).
+    """
+
+    def __init__(
+        self,
+        example: str,
+        workdir: Path,
+        emulator: Emulator,
+        *,
+        var_files: Sequence[str] = (),
+        variables: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.example_dir = REPO / "examples" / example
-        self.dir = workdir / example
-        self.env = terraform_env({**os.environ, **extra_env})
+        self.dir = workdir / (name or example)
+        self.env = terraform_env({**os.environ, **emulator.aws_env()})
         self.env["TF_DATA_DIR"] = str(self.dir / ".terraform")
         self.terraform = find_terraform(self.env)
         shutil.copytree(
@@ -176,6 +287,15 @@ class Workspace:
             text = tf.read_text()
             if _SOURCE_RE.search(text):
                 tf.write_text(_SOURCE_RE.sub(lambda m: f'{m.group(1)}"{relative}"', text))
+        (self.dir / OVERRIDE_FILE).write_text(provider_override(emulator.endpoint))
+        self.var_files = list(var_files)
+        if variables:
+            (self.dir / GENERATED_VARS_FILE).write_text(json.dumps(dict(variables), indent=2) + "\n")
+            self.var_files.append(GENERATED_VARS_FILE)
+
+    @property
+    def var_args(self) -> list[str]:
+        return [f"-var-file={f}" for f in self.var_files]
 
     def run(
         self, *args: str, check: bool = True, capture: bool = True, timeout: float = 300
@@ -202,6 +322,39 @@ class Workspace:
                 f"terraform init failed in {self.dir}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}\n"
                 + init_failure_help(self.env)
             )
+
+    def plan(
+        self, *, out: str | None = None, detailed_exitcode: bool = False, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """``terraform plan`` with the workspace's variables; ``out`` saves the plan for apply/show.
+        With ``detailed_exitcode`` the exit code is 0 (no changes), 2 (changes) or 1 (error)."""
+        args = ["plan", "-input=false", "-no-color", *self.var_args]
+        args += [f"-out={out}"] if out else []
+        args += ["-detailed-exitcode"] if detailed_exitcode else []
+        return self.run(*args, check=check)
+
+    def apply(
+        self, plan_file: str | None = None, *, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """Apply a saved plan (its variables are in it), or plan and apply in one go."""
+        source = [plan_file] if plan_file else self.var_args
+        return self.run("apply", "-input=false", "-no-color", "-auto-approve", *source, timeout=timeout)
+
+    def destroy(self, *, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            *self.var_args,
+            check=check,
+            timeout=timeout,
+        )
+
+    def show(self, plan_file: str) -> dict[str, Any]:
+        """A saved plan as JSON (``terraform show -json``)."""
+        shown: dict[str, Any] = json.loads(self.run("show", "-json", plan_file).stdout)
+        return shown
 
     def output(self) -> dict[str, Any]:
         raw = json.loads(self.run("output", "-json").stdout)

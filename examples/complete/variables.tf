@@ -14,17 +14,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "aws_endpoint_url" {
-  description = "Send every AWS API call to this endpoint instead of AWS (an emulator such as moto on http://127.0.0.1:PORT). Null: real AWS."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
-    error_message = "aws_endpoint_url must be an http(s):// URL."
-  }
-}
-
 variable "table_names" {
   description = "DynamoDB tables to watch."
   type        = list(string)

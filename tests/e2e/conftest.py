@@ -3,16 +3,22 @@ examples/complete (prod variables) shared by every test; see tests/e2e/deploymen
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.e2e.deployment import REPO, Deployment, require_or_skip
-from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator, Workspace, extract_zip
+from tests.e2e.deployment import Deployment, deployed, require_or_skip
+from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator
 from tools.tf import TerraformSetupError, find_terraform
 from tools.webhook_receiver import WebhookReceiver
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests marked ``lifecycle`` (they plan again and destroy) after every other test, keeping
+    the order within each group (Python's sort is stable)."""
+    items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -28,46 +34,26 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
-def deployment(
-    emulator: Emulator, receiver: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+def e2e_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One directory for every workspace of the session (each in its own subdirectory)."""
     try:
         find_terraform()
     except TerraformSetupError as exc:
         require_or_skip(f"e2e needs terraform: {exc}")
     workdir = tmp_path_factory.mktemp("e2e")
+    yield workdir
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def deployment(emulator: Emulator, receiver: WebhookReceiver, e2e_workdir: Path) -> Iterator[Deployment]:
+    """examples/complete with envs/prod.tfvars. prod.tfvars names an SSM parameter that the platform team
+    manages: it is created first, holding the receiver's URL."""
     emulator.client("ssm").put_parameter(
         Name=WEBHOOK_PARAMETER, Type="SecureString", Value=receiver.url, Overwrite=True
     )
     try:
-        workspace = Workspace(EXAMPLE, workdir, emulator.terraform_env())
-        workspace.init()
+        with deployed(emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE]) as applied:
+            yield applied
     except TerraformSetupError as exc:
         require_or_skip(str(exc))
-    deployment: Deployment | None = None
-    try:
-        workspace.run("plan", "-input=false", "-no-color", f"-var-file={VAR_FILE}", "-out=create.tfplan")
-        plan = json.loads(workspace.run("show", "-json", "create.tfplan").stdout)
-        variables = {k: v.get("value") for k, v in plan.get("variables", {}).items()}
-        workspace.run("apply", "-input=false", "-no-color", "-auto-approve", "create.tfplan", timeout=600)
-        outputs = workspace.output()
-        function = emulator.client("lambda").get_function_configuration(
-            FunctionName=outputs["lambda_function_name"]
-        )
-        function.pop("ResponseMetadata", None)
-        deployment = Deployment(
-            emulator=emulator,
-            receiver=receiver,
-            workspace=workspace,
-            outputs=outputs,
-            variables=variables,
-            function=function,
-            code_dir=extract_zip(REPO / "lambda_src" / "access_alerts.zip", workdir / "code"),
-        )
-        yield deployment
-    finally:
-        if deployment is None or not deployment.destroyed:
-            workspace.run(
-                "destroy", "-input=false", "-no-color", "-auto-approve", f"-var-file={VAR_FILE}", check=False
-            )
-        shutil.rmtree(workdir, ignore_errors=True)

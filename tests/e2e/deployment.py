@@ -1,14 +1,21 @@
-"""End to end, shared pieces: Terraform + the real hashicorp/aws provider apply examples/complete to moto.
+"""End to end, shared pieces: Terraform + the real hashicorp/aws provider apply an example to moto.
 
-One apply per session, shared by every test here (apply/plan/destroy take about 60/15/20 s). Tests run in
-file order: read-back checks and alert scenarios first, then test_zz_lifecycle (no-change plan, destroy).
+- :func:`deployed` applies one example (a :class:`tools.sandbox.Workspace`) and destroys it on exit unless
+  a test already did. The session fixture ``deployment`` (conftest.py) is examples/complete with
+  envs/prod.tfvars, applied once and shared by every test (apply/plan/destroy take about 60/15/20 s).
+  A second layout (say ``create_trail = false``) is one more session fixture calling :func:`deployed`
+  with its own ``name`` and ``variables`` on the same emulator and receiver.
+- Tests marked ``lifecycle`` change the deployment they use (a second plan, destroy): the collection hook
+  in conftest.py runs them after every other e2e test, in file order. Everything else only reads.
+
 Everything started here (moto, the webhook receiver) is stopped in finalizers, also when a test fails.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +23,11 @@ from typing import Any
 import pytest
 
 from tools.sandbox import (
+    ZIP_PATH,
     Emulator,
     HandlerRun,
     Workspace,
+    extract_zip,
     put_records,
     run_deployed_handler,
 )
@@ -41,7 +50,7 @@ class Deployment:
     receiver: WebhookReceiver
     workspace: Workspace
     outputs: dict[str, Any]
-    variables: dict[str, Any]
+    variables: dict[str, Any]  # the root module's variables as planned (tfvars applied, defaults filled)
     function: dict[str, Any]  # GetFunctionConfiguration of the deployed function
     code_dir: Path  # the committed zip, extracted
     destroyed: bool = False
@@ -71,3 +80,48 @@ class Deployment:
         )
         self.handler_runs.append(run)
         return run, self.receiver.received()[before:]
+
+    def destroy(self) -> None:
+        self.workspace.destroy()
+        self.destroyed = True
+
+
+@contextmanager
+def deployed(
+    emulator: Emulator,
+    receiver: WebhookReceiver,
+    workdir: Path,
+    example: str,
+    *,
+    var_files: Sequence[str] = (),
+    variables: Mapping[str, Any] | None = None,
+    name: str | None = None,
+) -> Iterator[Deployment]:
+    """Apply ``examples/<example>`` to ``emulator`` in ``workdir/<name>``; destroy it on exit (also after
+    a failed apply) unless a test destroyed it already."""
+    workspace = Workspace(example, workdir, emulator, var_files=var_files, variables=variables, name=name)
+    workspace.init()
+    deployment: Deployment | None = None
+    try:
+        workspace.plan(out="create.tfplan")
+        plan = workspace.show("create.tfplan")
+        planned = {k: v.get("value") for k, v in plan.get("variables", {}).items()}
+        workspace.apply("create.tfplan")
+        outputs = workspace.output()
+        function = emulator.client("lambda").get_function_configuration(
+            FunctionName=outputs["lambda_function_name"]
+        )
+        function.pop("ResponseMetadata", None)
+        deployment = Deployment(
+            emulator=emulator,
+            receiver=receiver,
+            workspace=workspace,
+            outputs=outputs,
+            variables=planned,
+            function=function,
+            code_dir=extract_zip(ZIP_PATH, workspace.dir / "code"),
+        )
+        yield deployment
+    finally:
+        if deployment is None or not deployment.destroyed:
+            workspace.destroy(check=False)

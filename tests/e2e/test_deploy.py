@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "allowed_management_role_arns": [],
     "lambda_maximum_retry_attempts": 2,
     "lambda_maximum_event_age_in_seconds": 21600,
+    "trail_log_expiration_days": 365,
 }
 
 
@@ -176,6 +177,26 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     for text in [*env.values(), raw.decode()]:
         assert deployment.receiver.url not in text
         assert "hooks.slack.com" not in text and "https://hooks" not in text
+
+
+def test_function_logs_json_to_its_own_log_group(deployment: Deployment) -> None:
+    """Read back from the emulator, which keeps LoggingConfig only through tools/sandbox.py's patch; the
+    module does not ignore changes to it, so the empty second plan (test_lifecycle.py) covers it too."""
+    fn = deployment.function
+    assert fn["LoggingConfig"]["LogFormat"] == "JSON"
+    assert fn["LoggingConfig"]["LogGroup"] == f"/aws/lambda/{fn['FunctionName']}"
+
+
+def test_trail_bucket_expires_every_log_file(deployment: Deployment) -> None:
+    rules = deployment.client("s3").get_bucket_lifecycle_configuration(
+        Bucket=deployment.outputs["trail_bucket_name"]
+    )["Rules"]
+    (rule,) = rules
+    assert rule["Status"] == "Enabled"
+    assert rule["Filter"].get("Prefix", "") == "" and set(rule["Filter"]) <= {"Prefix"}, "all objects"
+    days = var(deployment, "trail_log_expiration_days")
+    assert rule["Expiration"]["Days"] == days
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == days
 
 
 def test_async_invoke_config_sends_failures_to_the_encrypted_queue(deployment: Deployment) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.sandbox import Emulator, Workspace
+from tools.sandbox import EXAMPLE, Emulator, Workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -14,12 +14,12 @@ SECRET = "https://hooks.slack.com/services/T0E2E0000/B0E2E0000/e2eSecretTokenVal
 
 
 def test_webhook_variable_is_redacted_in_plan_output(
-    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: Emulator, e2e_workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TF_VAR_slack_webhook_url", SECRET)
-    workspace = Workspace("complete", tmp_path, emulator.terraform_env())
+    workspace = Workspace(EXAMPLE, e2e_workdir, emulator, var_files=["envs/staging.tfvars"], name="staging")
     workspace.init()
-    plan = workspace.run("plan", "-input=false", "-no-color", "-var-file=envs/staging.tfvars")
+    plan = workspace.plan()
     shown = plan.stdout + plan.stderr
     assert "e2eSecretTokenValue" not in shown
     assert "aws_ssm_parameter.webhook" in shown  # the module keeps the URL in its own SecureString

@@ -1,5 +1,6 @@
-"""Last in the session: a second plan shows no changes (and is saved for terraform-compliance), then
-destroy leaves nothing behind."""
+"""The shared deployment's lifecycle, after every other e2e test (marker ``lifecycle``, ordered by the
+hook in conftest.py): a second plan shows no changes (and is saved for terraform-compliance), then destroy
+leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -9,24 +10,16 @@ import botocore.exceptions
 import pytest
 
 from tests.e2e.deployment import PLAN_JSON, Deployment
-from tools.sandbox import VAR_FILE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.lifecycle]
 
 
 def test_second_plan_has_no_changes_and_is_saved_for_compliance(deployment: Deployment) -> None:
     ws = deployment.workspace
-    plan = ws.run(
-        "plan",
-        "-input=false",
-        "-no-color",
-        "-detailed-exitcode",
-        f"-var-file={VAR_FILE}",
-        "-out=steady.tfplan",
-        check=False,
-    )
+    plan = ws.plan(out="steady.tfplan", detailed_exitcode=True, check=False)
     detail = plan.stdout[-4000:] + plan.stderr[-2000:]
     assert plan.returncode == 0, f"expected no changes after apply (exit 0), got {plan.returncode}:\n{detail}"
+    assert "Warning:" not in plan.stdout + plan.stderr, f"the plan warns:\n{detail}"
     # Every value is known after apply, so the policy pack can check IAM documents, ARNs and keys.
     PLAN_JSON.parent.mkdir(parents=True, exist_ok=True)
     PLAN_JSON.write_text(ws.run("show", "-json", "steady.tfplan").stdout)
@@ -42,9 +35,8 @@ def _gone(call: Callable[..., object], *args: object, **kwargs: object) -> bool:
 
 
 def test_destroy_leaves_nothing(deployment: Deployment) -> None:
+    deployment.destroy()
     ws = deployment.workspace
-    ws.run("destroy", "-input=false", "-no-color", "-auto-approve", f"-var-file={VAR_FILE}", timeout=600)
-    deployment.destroyed = True
     assert ws.run("state", "list", check=False).stdout.strip() == ""
     c = deployment.client
     out = deployment.outputs
