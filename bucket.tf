@@ -57,7 +57,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   rule {
     id     = "expire-trail-logs"
     status = "Enabled"
-    filter {}
+    # Every object. The provider sends this and an empty `filter {}` alike (<Filter><Prefix/></Filter>),
+    # but `filter {}` planned a change after every apply in some 5.x releases and drew an "Invalid
+    # Attribute Combination" warning in others; the explicit empty prefix has neither problem. The e2e
+    # suite checks that the plan after apply is empty and warns of nothing (5.100.0, against moto).
+    filter {
+      prefix = ""
+    }
     expiration {
       days = var.trail_log_expiration_days
     }

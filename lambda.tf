@@ -167,12 +167,6 @@ resource "aws_lambda_function" "this" {
   }
 
   lifecycle {
-    # logging_config is fixed by this module (JSON; the log group is named after the function, and renaming
-    # the function replaces it), so Terraform has nothing to update there after creation. Ignoring it keeps
-    # plans empty on emulators that do not store LoggingConfig (moto 5.2.5 returns none). An out-of-band
-    # change to it is an UpdateFunctionConfiguration call, which the tamper alert reports.
-    ignore_changes = [logging_config]
-
     precondition {
       condition     = local.webhook_url_given != local.webhook_parameter_given
       error_message = "Set exactly one of slack_webhook_url (the module stores it in SSM) and slack_webhook_url_ssm_parameter_name (a SecureString parameter you manage); ${local.webhook_url_given ? "both are set" : "neither is set"}."
