@@ -1,6 +1,3 @@
-# Outputs of the module. tools/tfdocs.py renders the README table from this file: keep one
-# `description = "..."` line per output.
-
 output "trail_arn" {
   description = "ARN of the CloudTrail trail."
   value       = aws_cloudtrail.this.arn

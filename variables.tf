@@ -1,5 +1,4 @@
-# Inputs of the module. tools/tfdocs.py renders the README table from this file: keep one
-# `description = "..."` line per variable (the table shows it verbatim).
+# Inputs of the module.
 #
 # Allow-list patterns (allowed_role_arns, allowed_management_role_arns) use the syntax the Lambda reads
 # (docs/allow-list.md): IAM-style ARNs with `*` wildcards or an AWS service principal name. Their shapes

@@ -1,39 +1,53 @@
 """Render the module's Inputs and Outputs tables into README.md (a small stand-in for terraform-docs).
 
-Reads ``variables.tf`` and ``outputs.tf`` of the module directory with a minimal HCL reader that knows
-strings (with ``${...}`` interpolation), heredocs, comments and bracket nesting: enough to find each
-``variable`` / ``output`` block and its top-level attributes. It does not evaluate anything.
+Reads every ``variable`` and ``output`` block of the module's ``*.tf`` files with python-hcl2 (nothing is
+evaluated) and renders the two tables between the README markers.
 
     python tools/tfdocs.py            print the generated block
     python tools/tfdocs.py --write    rewrite README.md between the markers
     python tools/tfdocs.py --check    exit 1 and show a diff when README.md is stale
 
-Every variable must have a ``description`` (a single string literal) and a ``type``; every output a
-``description``. A missing one is an error, so the check also enforces the module's documentation rule.
+Every variable needs a ``description`` and a ``type``, every output a ``description`` (the module's
+standard); a missing one is an error. Descriptions may be quoted strings or heredocs over several lines:
+the table shows them on one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import functools
+import json
 import re
 import sys
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import hcl2
+from lark.exceptions import LarkError
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 REPO = Path(__file__).resolve().parent.parent
 
-_OPEN = {"{": "}", "[": "]", "(": ")"}
-_CLOSE = {"}", "]", ")"}
-_BLOCK_RE = re.compile(r'^(variable|output)\s+"([^"]+)"\s*\{', re.MULTILINE)
-_ATTR_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)\s*=(?!=)")
-_HEREDOC_RE = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\n")
+# String values unquoted and unescaped, objects and tuples kept as HCL text, heredocs as written (see
+# _text: python-hcl2 8.1.4 leaves `\"` escapes in indented heredocs when it converts them itself).
+_OPTIONS = hcl2.SerializationOptions(
+    with_comments=False,
+    explicit_blocks=False,
+    strip_string_quotes=True,
+    preserve_heredocs=True,
+    wrap_objects=True,
+    wrap_tuples=True,
+)
+_HEREDOC_RE = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\n(.*\n)[ \t]*\2\Z", re.DOTALL)
 
 
 class TfDocsError(ValueError):
-    """The Terraform files cannot be documented (syntax this reader does not know, or a rule broken)."""
+    """The Terraform files cannot be documented (not HCL, or a variable/output without description)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +55,7 @@ class Variable:
     name: str
     description: str
     type: str
-    default: str | None  # HCL source text of the default, None when the variable is required
+    default: str | None  # the default as HCL text, None when the variable has no default (required)
     sensitive: bool = False
 
     @property
@@ -55,225 +69,86 @@ class Output:
     description: str
 
 
-# ------------------------------------------------------------------------------------- minimal lexer
+# ------------------------------------------------------------------------------------------- reading
 
 
-def _skip_string(text: str, i: int) -> int:
-    """``text[i]`` is an opening quote; return the index just after the closing quote."""
-    i += 1
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            return i + 1
-        if c == "\n":
-            raise TfDocsError(f"unterminated string at offset {i}")
-        if text.startswith("${", i) or text.startswith("%{", i):
-            i = _skip_nested(text, i + 1, "}")
-            continue
-        i += 1
-    raise TfDocsError("unterminated string at end of file")
+def parse(path: Path) -> dict[str, Any]:
+    """One ``.tf`` file as python-hcl2 serialises it with this module's options."""
+    try:
+        return _loads(path.read_text(encoding="utf-8"))
+    except LarkError as exc:
+        raise TfDocsError(f"{path.name} is not valid HCL: {exc}") from exc
 
 
-def _skip_comment(text: str, i: int) -> int | None:
-    """If a comment starts at ``i`` return the index after it, else None."""
-    if text.startswith("#", i) or text.startswith("//", i):
-        end = text.find("\n", i)
-        return len(text) if end < 0 else end
-    if text.startswith("/*", i):
-        end = text.find("*/", i + 2)
-        if end < 0:
-            raise TfDocsError("unterminated /* comment")
-        return end + 2
-    return None
+@functools.lru_cache(maxsize=64)
+def _loads(text: str) -> dict[str, Any]:  # callers only read the result
+    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
+    return parsed
 
 
-def _skip_heredoc(text: str, i: int) -> int | None:
-    match = _HEREDOC_RE.match(text, i)
-    if not match:
-        return None
-    marker = match.group(1)
-    pos = match.end()
-    while pos <= len(text):
-        end = text.find("\n", pos)
-        line = text[pos:] if end < 0 else text[pos:end]
-        if line.strip() == marker:
-            return len(text) if end < 0 else end
-        if end < 0:
-            break
-        pos = end + 1
-    raise TfDocsError(f"unterminated heredoc <<{marker}")
+def blocks(module_dir: Path, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(label, body)`` of every ``kind`` block (``variable``, ``output``, ...) in the module's .tf files,
+    file by file in name order, in file order within each."""
+    for path in sorted(module_dir.glob("*.tf")):
+        for block in parse(path).get(kind, []):
+            yield from block.items()
 
 
-def _skip_nested(text: str, i: int, closer: str) -> int:
-    """``text[i]`` opens a bracket whose closer is ``closer``; return the index after the match."""
-    stack = [closer]
-    i += 1
-    while i < len(text):
-        c = text[i]
-        skipped = _skip_comment(text, i)
-        if skipped is not None:
-            i = skipped
-            continue
-        if c == '"':
-            i = _skip_string(text, i)
-            continue
-        heredoc = _skip_heredoc(text, i) if c == "<" else None
-        if heredoc is not None:
-            i = heredoc
-            continue
-        if c in _OPEN:
-            stack.append(_OPEN[c])
-        elif c in _CLOSE:
-            if c != stack[-1]:
-                raise TfDocsError(f"unbalanced {c!r} at offset {i}")
-            stack.pop()
-            if not stack:
-                return i + 1
-        i += 1
-    raise TfDocsError("unbalanced brackets at end of file")
+def _text(value: Any, what: str) -> str:
+    """A string attribute's value: quoted strings come unescaped; heredocs are cut out of their markers
+    here (``<<-`` also dedented, as Terraform does)."""
+    if not isinstance(value, str) or value.startswith("${"):
+        raise TfDocsError(f"{what} must be a string, not {value!r}")
+    heredoc = _HEREDOC_RE.match(value)
+    if heredoc:
+        indented, _, body = heredoc.groups()
+        return textwrap.dedent(body) if indented else body
+    return value
 
 
-def _expression_end(text: str, i: int) -> int:
-    """End of the expression starting at ``i``: the newline outside any bracket, string or heredoc."""
-    while i < len(text):
-        c = text[i]
-        skipped = _skip_comment(text, i)
-        if skipped is not None:
-            if text.startswith("/*", i):
-                i = skipped
-                continue
-            return i  # a line comment ends the expression
-        if c == "\n":
-            return i
-        if c == '"':
-            i = _skip_string(text, i)
-            continue
-        heredoc = _skip_heredoc(text, i) if c == "<" else None
-        if heredoc is not None:
-            i = heredoc
-            continue
-        if c in _OPEN:
-            i = _skip_nested(text, i, _OPEN[c])
-            continue
-        i += 1
-    return i
+def _hcl(value: Any) -> str:
+    """HCL source text of a type or a constant default as python-hcl2 returned it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value[2:-1] if value.startswith("${") and value.endswith("}") else json.dumps(value)
+    raise TfDocsError(f"cannot render {value!r} as HCL")
 
 
-def _top_level_attributes(body: str) -> dict[str, str]:
-    """Attributes ``name = expression`` directly inside a block body (nested blocks are skipped)."""
-    attrs: dict[str, str] = {}
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c.isspace():
-            i += 1
-            continue
-        skipped = _skip_comment(body, i)
-        if skipped is not None:
-            i = skipped
-            continue
-        match = _ATTR_RE.match(body, i)
-        if match:
-            start = match.end()
-            end = _expression_end(body, start)
-            attrs[match.group(1)] = body[start:end].strip()
-            i = end
-            continue
-        # a nested block such as `validation {`: skip it whole
-        brace = body.find("{", i)
-        newline = body.find("\n", i)
-        if brace < 0 or (0 <= newline < brace):
-            raise TfDocsError(f"cannot read {body[i : i + 40]!r}")
-        i = _skip_nested(body, brace, "}")
-    return attrs
+def _type(value: Any) -> str:
+    """A type constraint: bare keywords (``string``) come as plain strings, the rest as ``${...}``."""
+    return value[2:-1] if isinstance(value, str) and value.startswith("${") else str(value)
 
 
-def _blocks(text: str) -> list[tuple[str, str, dict[str, str]]]:
-    out: list[tuple[str, str, dict[str, str]]] = []
-    i = 0
-    while True:
-        match = _BLOCK_RE.search(text, i)
-        if not match:
-            return out
-        open_brace = match.end() - 1
-        end = _skip_nested(text, open_brace, "}")
-        out.append((match.group(1), match.group(2), _top_level_attributes(text[open_brace + 1 : end - 1])))
-        i = end
-
-
-# ---------------------------------------------------------------------------------- interpretation
-
-
-def _string_literal(expr: str, what: str) -> str:
-    if (
-        len(expr) < 2
-        or not (expr.startswith('"') and expr.endswith('"'))
-        or _skip_string(expr, 0) != len(expr)
-    ):
-        raise TfDocsError(f"{what} must be a single quoted string")
-    if "${" in expr or "%{" in expr:
-        raise TfDocsError(f"{what} must not use template interpolation")
-    out: list[str] = []
-    i = 1
-    while i < len(expr) - 1:
-        c = expr[i]
-        if c == "\\":
-            nxt = expr[i + 1]
-            out.append({"n": " ", "t": " ", '"': '"', "\\": "\\"}.get(nxt, nxt))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _one_line(expr: str) -> str:
-    """Collapse a multi-line expression onto one line, with commas between object attributes."""
-    lines = [line.strip() for line in expr.splitlines()]
-    lines = [re.sub(r"\s+#.*$", "", line) for line in lines if line and not line.startswith("#")]
-    out = ""
-    for line in lines:
-        if not out:
-            out = line
-        elif out.endswith(("{", "(", "[", ",")) or line.startswith(("}", ")", "]")):
-            out += " " + line
-        else:
-            out += ", " + line
-    return re.sub(r"\s+", " ", out)
-
-
-def read_variables(path: Path) -> list[Variable]:
-    result: list[Variable] = []
-    for kind, name, attrs in _blocks(path.read_text(encoding="utf-8")):
-        if kind != "variable":
-            continue
-        if "description" not in attrs:
-            raise TfDocsError(f"variable {name!r} in {path.name} has no description")
-        if "type" not in attrs:
-            raise TfDocsError(f"variable {name!r} in {path.name} has no type")
+def read_variables(module_dir: Path) -> list[Variable]:
+    result = []
+    for name, body in blocks(module_dir, "variable"):
+        if "description" not in body:
+            raise TfDocsError(f"variable {name!r} has no description")
+        if "type" not in body:
+            raise TfDocsError(f"variable {name!r} has no type")
         result.append(
             Variable(
                 name=name,
-                description=_string_literal(attrs["description"], f"description of variable {name!r}"),
-                type=_one_line(attrs["type"]),
-                default=_one_line(attrs["default"]) if "default" in attrs else None,
-                sensitive=attrs.get("sensitive", "false").strip() == "true",
+                description=_text(body["description"], f"description of variable {name!r}"),
+                type=_type(body["type"]),
+                default=_hcl(body["default"]) if "default" in body else None,
+                sensitive=body.get("sensitive") is True,
             )
         )
     return result
 
 
-def read_outputs(path: Path) -> list[Output]:
-    result: list[Output] = []
-    for kind, name, attrs in _blocks(path.read_text(encoding="utf-8")):
-        if kind != "output":
-            continue
-        if "description" not in attrs:
-            raise TfDocsError(f"output {name!r} in {path.name} has no description")
-        result.append(Output(name, _string_literal(attrs["description"], f"description of output {name!r}")))
+def read_outputs(module_dir: Path) -> list[Output]:
+    result = []
+    for name, body in blocks(module_dir, "output"):
+        if "description" not in body:
+            raise TfDocsError(f"output {name!r} has no description")
+        result.append(Output(name, _text(body["description"], f"description of output {name!r}")))
     return result
 
 
@@ -281,21 +156,20 @@ def read_outputs(path: Path) -> list[Output]:
 
 
 def _cell(text: str) -> str:
-    """Table cell text: pipes escaped everywhere, `*` escaped outside code spans (no stray emphasis)."""
-    parts = text.replace("\n", " ").replace("|", "\\|").split("`")
+    """Table cell text on one line: pipes escaped everywhere, `*` escaped outside code spans."""
+    parts = " ".join(text.split()).replace("|", "\\|").split("`")
     return "`".join(part if n % 2 else part.replace("*", "\\*") for n, part in enumerate(parts))
 
 
 def _code(text: str) -> str:
     # A code span may not contain a bare "|" inside a table; backticks inside use a double fence.
-    text = text.replace("|", "\\|")
+    text = " ".join(text.split()).replace("|", "\\|")
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def render(module_dir: Path) -> str:
-    variables = read_variables(module_dir / "variables.tf")
-    outputs = read_outputs(module_dir / "outputs.tf")
-    ordered = sorted(variables, key=lambda v: (not v.required, v.name))
+    variables = sorted(read_variables(module_dir), key=lambda v: (not v.required, v.name))
+    outputs = sorted(read_outputs(module_dir), key=lambda o: o.name)
     lines = [
         BEGIN,
         "## Inputs",
@@ -303,7 +177,7 @@ def render(module_dir: Path) -> str:
         "| Name | Description | Type | Default | Required |",
         "|------|-------------|------|---------|:--------:|",
     ]
-    for v in ordered:
+    for v in variables:
         default = "n/a" if v.default is None else _code(v.default)
         note = " (sensitive)" if v.sensitive else ""
         lines.append(
@@ -311,7 +185,7 @@ def render(module_dir: Path) -> str:
             f"{_code(v.type)} | {default} | {'yes' if v.required else 'no'} |"
         )
     lines += ["", "## Outputs", "", "| Name | Description |", "|------|-------------|"]
-    for o in sorted(outputs, key=lambda o: o.name):
+    for o in outputs:
         lines.append(
             f'| <a name="output_{o.name}"></a> [{o.name}](#output_{o.name}) | {_cell(o.description)} |'
         )
@@ -350,9 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 with a diff when README.md is stale")
     mode.add_argument("--write", action="store_true", help="rewrite README.md between the markers")
-    parser.add_argument(
-        "--module-dir", type=Path, default=REPO, help="directory with variables.tf/outputs.tf"
-    )
+    parser.add_argument("--module-dir", type=Path, default=REPO, help="directory of the module's .tf files")
     parser.add_argument(
         "--readme", type=Path, default=None, help="README to check/write (default: MODULE/README.md)"
     )

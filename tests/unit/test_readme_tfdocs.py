@@ -1,4 +1,5 @@
-"""The README's Inputs/Outputs tables match variables.tf/outputs.tf, and tools/tfdocs.py reads HCL right."""
+"""The README's Inputs/Outputs tables match the module's variables and outputs, and tools/tfdocs.py (on
+python-hcl2) reads and renders them right."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ def test_readme_tables_are_up_to_date() -> None:
 
 
 def test_every_module_variable_and_output_is_documented() -> None:
-    variables = tfdocs.read_variables(REPO / "variables.tf")
-    outputs = tfdocs.read_outputs(REPO / "outputs.tf")
+    variables = tfdocs.read_variables(REPO)
+    outputs = tfdocs.read_outputs(REPO)
     names = {v.name for v in variables}
     # The inputs the issue asks for by name.
     assert {
@@ -68,7 +69,10 @@ TRICKY = """
     }
 
     variable "nested" {
-      description = "Object type over several lines."
+      description = <<-EOT
+        Object type, described
+        over "several" lines.
+      EOT
       type = object({
         period  = optional(number, 300) # trailing comment
         actions = optional(list(string), [])
@@ -90,20 +94,42 @@ TRICKY = """
       default     = null
       sensitive   = true
     }
+
+    variable "constants" {
+      description = "Defaults of every shape."
+      type        = map(any)
+      default     = { name = "a \\"b\\"", count = 2, on = true, list = [1, "x"] }
+    }
 """
 
 
 def test_reads_types_defaults_and_skips_nested_blocks(tmp_path: Path) -> None:
     module = _module(tmp_path, TRICKY)
-    by_name = {v.name: v for v in tfdocs.read_variables(module / "variables.tf")}
-    assert list(by_name) == ["simple", "nested", "secret"]
+    by_name = {v.name: v for v in tfdocs.read_variables(module)}
+    assert list(by_name) == ["simple", "nested", "secret", "constants"]
     assert by_name["simple"].description == 'Plain: with "escaped quotes", a | pipe and a role/NAME* pattern.'
     assert by_name["simple"].required and by_name["simple"].default is None
+    assert by_name["nested"].description == 'Object type, described\nover "several" lines.\n'
     assert by_name["nested"].type == (
-        "object({ period = optional(number, 300), actions = optional(list(string), []) })"
+        "object({period = optional(number, 300), actions = optional(list(string), [])})"
     )
     assert by_name["nested"].default == "{}"
     assert by_name["secret"].sensitive and by_name["secret"].default == "null"
+    assert not by_name["simple"].sensitive
+    assert by_name["constants"].type == "map(any)"
+    assert by_name["constants"].default == '{name = "a \\"b\\"", count = 2, on = true, list = [1, "x"]}'
+
+
+def test_variables_and_outputs_in_any_tf_file_are_read(tmp_path: Path) -> None:
+    module = _module(tmp_path, 'variable "a" {\n  description = "In variables.tf."\n  type = string\n}\n')
+    (module / "extra.tf").write_text(
+        'variable "b" {\n  description = "Elsewhere."\n  type = bool\n  default = false\n}\n'
+        'output "o" {\n  description = "An output beside a variable."\n  value = var.b\n}\n'
+        'resource "x" "y" {\n  description = "not a variable"\n}\n',
+        encoding="utf-8",
+    )
+    assert [(v.name, v.default) for v in tfdocs.read_variables(module)] == [("b", "false"), ("a", None)]
+    assert [o.name for o in tfdocs.read_outputs(module)] == ["o"]
 
 
 def test_render_escapes_table_syntax(tmp_path: Path) -> None:
@@ -111,11 +137,13 @@ def test_render_escapes_table_syntax(tmp_path: Path) -> None:
     block = tfdocs.render(module)
     assert block.startswith(tfdocs.BEGIN) and block.rstrip().endswith(tfdocs.END)
     row = next(line for line in block.splitlines() if "[simple]" in line)
+    nested = next(line for line in block.splitlines() if "[nested]" in line)
+    assert '| Object type, described over "several" lines. |' in nested, "one line in the table"
     assert "a \\| pipe" in row and "role/NAME\\* pattern" in row
     assert row.endswith("| n/a | yes |")
     # required inputs first
     names = [line.split("](#input_")[0].split("[")[-1] for line in block.splitlines() if "(#input_" in line]
-    assert names == ["simple", "nested", "secret"]
+    assert names == ["simple", "constants", "nested", "secret"]
     assert "(sensitive)" in next(line for line in block.splitlines() if "[secret]" in line)
     assert "Out \\| put." in block
 
@@ -144,13 +172,16 @@ def test_missing_description_is_an_error(tmp_path: Path, capsys: pytest.CaptureF
     assert "has no description" in capsys.readouterr().err
 
 
-def test_missing_type_and_interpolated_description_are_errors(tmp_path: Path) -> None:
+def test_missing_type_and_invalid_hcl_are_errors(tmp_path: Path) -> None:
     module = _module(tmp_path, 'variable "x" {\n  description = "ok"\n}\n')
     with pytest.raises(tfdocs.TfDocsError, match="no type"):
-        tfdocs.read_variables(module / "variables.tf")
-    module = _module(tmp_path, 'variable "x" {\n  description = "a ${var.y}"\n  type = string\n}\n')
-    with pytest.raises(tfdocs.TfDocsError, match="interpolation"):
-        tfdocs.read_variables(module / "variables.tf")
+        tfdocs.read_variables(module)
+    module = _module(tmp_path, 'variable "x" {\n  description = "ok"\n  type = string\n')
+    with pytest.raises(tfdocs.TfDocsError, match="not valid HCL"):
+        tfdocs.read_variables(module)
+    module = _module(tmp_path, "", 'output "x" {\n  value = 1\n}\n')
+    with pytest.raises(tfdocs.TfDocsError, match="output 'x' has no description"):
+        tfdocs.read_outputs(module)
 
 
 def test_readme_without_markers_is_an_error(tmp_path: Path) -> None:
