@@ -1,7 +1,7 @@
 """Render the module's Inputs and Outputs tables into README.md (a small stand-in for terraform-docs).
 
-Reads every ``variable`` and ``output`` block of the module's ``*.tf`` files with python-hcl2 (nothing is
-evaluated) and renders the two tables between the README markers.
+Reads every ``variable`` and ``output`` block of the module's ``*.tf`` files with python-hcl2 (tools/hcl.py;
+nothing is evaluated) and renders the two tables between the README markers.
 
     python tools/tfdocs.py            print the generated block
     python tools/tfdocs.py --write    rewrite README.md between the markers
@@ -16,38 +16,34 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import json
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from lark.exceptions import LarkError
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # so `python tools/tfdocs.py` can import its siblings as `tools.*`
+    sys.path.insert(0, str(REPO))
+
+from tools import hcl  # noqa: E402
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
-REPO = Path(__file__).resolve().parent.parent
-
-# String values unquoted and unescaped, objects and tuples kept as HCL text, heredocs as written (see
-# _text: python-hcl2 8.1.4 leaves `\"` escapes in indented heredocs when it converts them itself).
-_OPTIONS = hcl2.SerializationOptions(
-    with_comments=False,
-    explicit_blocks=False,
-    strip_string_quotes=True,
-    preserve_heredocs=True,
-    wrap_objects=True,
-    wrap_tuples=True,
-)
 _HEREDOC_RE = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\n(.*\n)[ \t]*\2\Z", re.DOTALL)
 
 
 class TfDocsError(ValueError):
     """The Terraform files cannot be documented (not HCL, or a variable/output without description)."""
+
+
+def _labelled(module_dir: Path, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        return list(hcl.labelled(module_dir, kind))
+    except hcl.HclError as exc:
+        raise TfDocsError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,31 +68,9 @@ class Output:
 # ------------------------------------------------------------------------------------------- reading
 
 
-def parse(path: Path) -> dict[str, Any]:
-    """One ``.tf`` file as python-hcl2 serialises it with this module's options."""
-    try:
-        return _loads(path.read_text(encoding="utf-8"))
-    except LarkError as exc:
-        raise TfDocsError(f"{path.name} is not valid HCL: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=64)
-def _loads(text: str) -> dict[str, Any]:  # callers only read the result
-    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
-    return parsed
-
-
-def blocks(module_dir: Path, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(label, body)`` of every ``kind`` block (``variable``, ``output``, ...) in the module's .tf files,
-    file by file in name order, in file order within each."""
-    for path in sorted(module_dir.glob("*.tf")):
-        for block in parse(path).get(kind, []):
-            yield from block.items()
-
-
 def _text(value: Any, what: str) -> str:
-    """A string attribute's value: quoted strings come unescaped; heredocs are cut out of their markers
-    here (``<<-`` also dedented, as Terraform does)."""
+    """A string attribute's value: quoted strings come unescaped; heredocs (kept as written, see
+    tools/hcl.py) are cut out of their markers here, ``<<-`` ones also dedented as Terraform does."""
     if not isinstance(value, str) or value.startswith("${"):
         raise TfDocsError(f"{what} must be a string, not {value!r}")
     heredoc = _HEREDOC_RE.match(value)
@@ -126,7 +100,7 @@ def _type(value: Any) -> str:
 
 def read_variables(module_dir: Path) -> list[Variable]:
     result = []
-    for name, body in blocks(module_dir, "variable"):
+    for name, body in _labelled(module_dir, "variable"):
         if "description" not in body:
             raise TfDocsError(f"variable {name!r} has no description")
         if "type" not in body:
@@ -145,7 +119,7 @@ def read_variables(module_dir: Path) -> list[Variable]:
 
 def read_outputs(module_dir: Path) -> list[Output]:
     result = []
-    for name, body in blocks(module_dir, "output"):
+    for name, body in _labelled(module_dir, "output"):
         if "description" not in body:
             raise TfDocsError(f"output {name!r} has no description")
         result.append(Output(name, _text(body["description"], f"description of output {name!r}")))

@@ -10,24 +10,17 @@ from typing import Any
 import hcl2
 import pytest
 
+from tools import hcl
 from tools.sandbox import EMULATED_SERVICES, provider_override
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if any(p.glob("*.tf")))
-OPTIONS = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
 
 
-def blocks(directory: Path, kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for path in sorted(directory.glob("*.tf")):
-        found += hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=OPTIONS).get(kind, [])
-    return found
-
-
-def aws_requirement(directory: Path) -> dict[str, Any]:
-    (terraform,) = blocks(directory, "terraform")
+def requirements(directory: Path) -> dict[str, Any]:
+    (terraform,) = hcl.blocks(directory, "terraform")
     (providers,) = terraform["required_providers"]
     return {"terraform": terraform["required_version"], "aws": providers["aws"]}
 
@@ -38,11 +31,10 @@ def test_examples_are_found() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_example_has_no_emulator_wiring(example: Path) -> None:
-    for provider in blocks(example, "provider"):
-        for name, body in provider.items():
-            assert "endpoints" not in body, f"{example.name}: provider {name} sets endpoints"
-            assert not [k for k in body if k.startswith("skip_") or k == "s3_use_path_style"], body
-    variables = [name for block in blocks(example, "variable") for name in block]
+    for name, body in hcl.labelled(example, "provider"):
+        assert "endpoints" not in body, f"{example.name}: provider {name} sets endpoints"
+        assert not [k for k in body if k.startswith("skip_") or k == "s3_use_path_style"], body
+    variables = [name for name, _ in hcl.labelled(example, "variable")]
     assert not [v for v in variables if "endpoint" in v], f"{example.name}: emulator variable in {variables}"
     text = "".join(p.read_text(encoding="utf-8") for p in example.glob("**/*.tf*"))
     assert "127.0.0.1" not in text and "localhost" not in text
@@ -50,11 +42,11 @@ def test_example_has_no_emulator_wiring(example: Path) -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_example_requires_what_the_module_supports(example: Path) -> None:
-    assert aws_requirement(example) == aws_requirement(REPO)
+    assert requirements(example) == requirements(REPO)
 
 
 def test_override_file_points_every_emulated_service_at_the_emulator() -> None:
-    parsed = hcl2.loads(provider_override("http://127.0.0.1:4566"), serialization_options=OPTIONS)
+    parsed = hcl2.loads(provider_override("http://127.0.0.1:4566"), serialization_options=hcl.OPTIONS)
     ((name, body),) = parsed["provider"][0].items()
     assert name == "aws"
     (endpoints,) = body["endpoints"]
