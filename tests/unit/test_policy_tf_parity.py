@@ -1,7 +1,10 @@
-"""The Lambda (policy.PATTERN_SHAPE) and Terraform (configuration.tf's precondition) accept the same patterns.
+"""Allow-list syntax has one home, lambda_src/access_alerts/rules.json, and both sides read it.
 
-Terraform reads the shapes from lambda_src/access_alerts/rules.json and anchors each as ``^(?:SHAPE)$``
-(configuration.tf, local.allow_list_shapes); this test applies them the same way.
+- Terraform: the module's .tf files (read with python-hcl2) load rules.json, and the checks that cover
+  allowed_role_arns and allowed_management_role_arns use its ``allow_list_shapes``; no .tf file carries a
+  copy of a shape. (tests/validation.tftest.hcl runs those checks on sample entries.)
+- Python: the Lambda's allow-list accepts exactly the entries that one of the rules.json shapes matches as
+  a whole, on samples and on random mutations of them.
 """
 
 from __future__ import annotations
@@ -14,19 +17,55 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from access_alerts.policy import PATTERN_SHAPE
+from access_alerts import allowlist
+from tools import hcl
 
-RULES = Path(__file__).resolve().parent.parent.parent / "lambda_src" / "access_alerts" / "rules.json"
-
-
-def terraform_regexes() -> list[re.Pattern[str]]:
-    shapes = json.loads(RULES.read_text(encoding="utf-8"))["allow_list_shapes"]
-    # RE2's $ (as Terraform uses it) matches only at the very end; Python's also before a final newline.
-    return [re.compile(f"^(?:{shape})\\Z") for shape in shapes.values()]
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "lambda_src" / "access_alerts" / "rules.json"
+SHAPES: dict[str, str] = json.loads(RULES.read_text(encoding="utf-8"))["allow_list_shapes"]
+RULES_LOAD = '${jsondecode(file("${path.module}/lambda_src/access_alerts/rules.json"))}'
 
 
-def terraform_accepts(regexes: list[re.Pattern[str]], pattern: str) -> bool:
-    return any(rx.search(pattern) for rx in regexes)
+def rules_local() -> str:
+    """The name of the local value that holds rules.json."""
+    names = [name for name, value in hcl.locals_of(REPO).items() if value == RULES_LOAD]
+    assert len(names) == 1, f"expected one local = jsondecode(file(.../rules.json)), found {names}"
+    return names[0]
+
+
+@pytest.mark.parametrize("variable", ["allowed_role_arns", "allowed_management_role_arns"])
+def test_terraform_checks_entries_against_the_rules_json_shapes(variable: str) -> None:
+    local_values = hcl.locals_of(REPO)
+    shapes = f"local.{rules_local()}.allow_list_shapes"
+    conditions = [c for path in hcl.files(REPO) for c in hcl.attributes(hcl.parse(path), "condition")]
+    checking = [c for c in conditions if f"var.{variable}" in hcl.closure(c, local_values)]
+    assert checking, f"no validation or precondition looks at var.{variable}"
+    assert [c for c in checking if shapes in hcl.closure(c, local_values)], (
+        f"no check of var.{variable} uses {shapes}: {checking}"
+    )
+
+
+def test_no_tf_file_carries_its_own_copy_of_a_shape() -> None:
+    for path in hcl.files(REPO):
+        text = path.read_text(encoding="utf-8")
+        for name, shape in SHAPES.items():
+            # as written in rules.json, and with HCL's string escaping (a backslash doubled)
+            for form in (shape, shape.replace("\\", "\\\\")):
+                assert form not in text, f"{path.name} repeats the {name} shape of rules.json"
+
+
+def rules_json_accepts(entry: str) -> bool:
+    """What Terraform's check decides: one of the shapes matches the whole entry. (RE2's ``$`` matches
+    only at the very end, as Python's ``fullmatch`` does.)"""
+    return any(re.fullmatch(shape, entry) for shape in SHAPES.values())
+
+
+def lambda_accepts(entry: str) -> bool:
+    try:
+        allowlist.check_pattern(entry, "allowed_role_arns")
+    except allowlist.PatternError:
+        return False
+    return True
 
 
 SAMPLES = [
@@ -53,24 +92,23 @@ SAMPLES = [
     "DynamoDB.amazonaws.com",
     "arn:aws:iam::123456789012:role/x\n",
 ]
+ACCEPTED = 10  # the first ten samples are valid entries, the rest are not
 
 
-@pytest.mark.parametrize("pattern", SAMPLES)
-def test_same_verdict_on_samples(pattern: str) -> None:
-    regexes = terraform_regexes()
-    assert len(regexes) == 5
-    assert terraform_accepts(regexes, pattern) == bool(PATTERN_SHAPE.fullmatch(pattern))
+def test_samples_are_what_they_claim_to_be() -> None:
+    assert [rules_json_accepts(s) for s in SAMPLES] == [True] * ACCEPTED + [False] * (len(SAMPLES) - ACCEPTED)
 
 
-ALPHABET = "arn:aws-cngov:iamsts::0123456789*/rolesuerassumed-federatedroot.amazonaws.comAZ_+=,@ "
+@pytest.mark.parametrize("entry", SAMPLES)
+def test_lambda_decides_samples_as_rules_json_does(entry: str) -> None:
+    assert lambda_accepts(entry) == rules_json_accepts(entry)
+
+
+ALPHABET = "arn:aws-cngov:iamsts::0123456789*/rolesuerassumed-federatedroot.amazonaws.comAZ_+=,@ \n"
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    st.sampled_from(SAMPLES[:9]),
-    st.text(alphabet=ALPHABET, max_size=6),
-    st.integers(0, 80),
-)
-def test_same_verdict_on_mutations(base: str, insert: str, at: int) -> None:
-    pattern = base[:at] + insert + base[at:]
-    assert terraform_accepts(terraform_regexes(), pattern) == bool(PATTERN_SHAPE.fullmatch(pattern))
+@given(st.sampled_from(SAMPLES[:ACCEPTED]), st.text(alphabet=ALPHABET, max_size=6), st.integers(0, 80))
+def test_lambda_decides_mutations_as_rules_json_does(base: str, insert: str, at: int) -> None:
+    entry = base[:at] + insert + base[at:]
+    assert lambda_accepts(entry) == rules_json_accepts(entry)

@@ -1,9 +1,11 @@
 """The subscription filter (Terraform, layer 2) may drop only events the Lambda (layer 3) ignores.
 
-locals.tf builds the filter pattern from lambda_src/access_alerts/rules.json (pipeline.event_sources,
-pipeline.not_forwarded; tests/selectors.tftest.hcl checks the pattern it renders). These tests compare
-rules.json with the Lambda's own event tables, so a change on one side that the other does not follow fails
-here. (Allow-list syntax parity: test_policy_tf_parity.py.)
+Both sides read lambda_src/access_alerts/rules.json: Terraform builds the filter pattern from its
+``dynamodb.event_sources``, ``pipeline.event_sources`` and ``pipeline.not_forwarded`` (checked here on the
+.tf files, read with python-hcl2; tests/selectors.tftest.hcl checks the pattern it renders), and the
+Lambda's tamper catalogue is ``pipeline.event_sources``. What is left to agree on is checked against the
+Lambda's own code: the calls the filter drops are calls the Lambda ignores.
+(Allow-list syntax: test_policy_tf_parity.py.)
 """
 
 from __future__ import annotations
@@ -12,29 +14,64 @@ import json
 from pathlib import Path
 from typing import Any
 
-from access_alerts import policy
+import pytest
+
+from access_alerts import rules, tamper
+from tools import hcl
 
 REPO = Path(__file__).resolve().parents[2]
+RULES: dict[str, Any] = json.loads(
+    (REPO / "lambda_src" / "access_alerts" / "rules.json").read_text(encoding="utf-8")
+)
+RULES_LOAD = '${jsondecode(file("${path.module}/lambda_src/access_alerts/rules.json"))}'
 
 
-def _rules() -> Any:
-    return json.loads((REPO / "lambda_src" / "access_alerts" / "rules.json").read_text(encoding="utf-8"))
+def filter_pattern_source() -> str:
+    """The filter pattern's expression with every local it is built from."""
+    local_values = hcl.locals_of(REPO)
+    (rules_local,) = [name for name, value in local_values.items() if value == RULES_LOAD]
+    (subscription,) = [
+        body
+        for block in hcl.blocks(REPO, "resource")
+        for name, body in block.get("aws_cloudwatch_log_subscription_filter", {}).items()
+    ]
+    source = hcl.closure(subscription["filter_pattern"], local_values)
+    assert f"local.{rules_local}." in source, "the filter pattern is not built from rules.json"
+    return source.replace(f"local.{rules_local}.", "rules.")
 
 
-def _filter_sources() -> set[str]:
-    return set(_rules()["pipeline"]["event_sources"])
+@pytest.mark.parametrize(
+    "rule", ["rules.dynamodb.event_sources", "rules.pipeline.event_sources", "rules.pipeline.not_forwarded"]
+)
+def test_filter_pattern_is_built_from_rules_json(rule: str) -> None:
+    assert rule in filter_pattern_source()
 
 
-def test_subscription_filter_passes_every_service_the_lambda_alerts_on() -> None:
-    sources = _filter_sources()
-    wanted = set(policy.TAMPER_EVENTS) | {"lambda.amazonaws.com"}
-    assert wanted <= sources, f"the filter pattern would drop tamper events of {sorted(wanted - sources)}"
+def test_filter_pattern_names_no_service_or_call_of_its_own() -> None:
+    """A second list of sources or dropped calls in Terraform could drift from rules.json."""
+    source = filter_pattern_source()
+    assert "amazonaws.com" not in source
+    for name in RULES["pipeline"]["not_forwarded"]:
+        assert name not in source
 
 
-def test_filter_drops_only_event_names_the_lambda_ignores() -> None:
-    dropped = set(_rules()["pipeline"]["not_forwarded"])
-    assert dropped == {"CreateLogStream"}
-    for names in policy.TAMPER_EVENTS.values():
-        assert not dropped & names
-    assert not dropped & policy.CONTROL_PLANE_EVENTS
-    assert not any(name.startswith(policy.LAMBDA_TAMPER_PREFIXES) for name in dropped)
+def test_lambda_watches_exactly_the_services_the_filter_passes() -> None:
+    passed = set(RULES["pipeline"]["event_sources"])
+    assert set(rules.pipeline_calls()) == passed
+    assert set(rules.dynamodb().event_sources) == set(RULES["dynamodb"]["event_sources"])
+    for source, spec in RULES["pipeline"]["event_sources"].items():
+        for call in spec["calls"]:
+            assert tamper.is_tamper_call(source, call), (source, call)
+        for prefix in spec["call_prefixes"]:
+            assert tamper.is_tamper_call(source, prefix + "20150331v2"), (source, prefix)
+    assert not tamper.is_tamper_call("ec2.amazonaws.com", "DeleteTrail"), "only the listed services"
+
+
+def test_filter_drops_only_calls_the_lambda_ignores() -> None:
+    dropped = set(RULES["pipeline"]["not_forwarded"])
+    assert dropped, "rules.json lists the calls the filter drops"
+    for name in dropped:
+        for source in RULES["pipeline"]["event_sources"]:
+            assert not tamper.is_tamper_call(source, name), f"the filter would drop the tamper call {name}"
+    assert not dropped & rules.dynamodb().control_plane
+    assert not dropped & rules.dynamodb().data
