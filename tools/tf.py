@@ -44,7 +44,7 @@ def find_terraform(environ: Mapping[str, str] | None = None) -> str:
     found = shutil.which(env.get("TERRAFORM", "terraform"), path=env.get("PATH"))
     if not found:
         raise TerraformSetupError(
-            "terraform was not found on PATH (install Terraform >= 1.6, or set TERRAFORM to its path)"
+            "terraform was not found on PATH (install Terraform >= 1.7, or set TERRAFORM to its path)"
         )
     return found
 
