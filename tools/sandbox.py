@@ -2,8 +2,8 @@
 
 - :class:`Emulator`: moto as an HTTP server on 127.0.0.1 (in this process, so the payloads moto builds
   for a Lambda subscription on ``PutLogEvents`` can be captured, since moto cannot run Lambda code without
-  Docker, and so moto's Lambda model can be patched where it differs from Lambda: see
-  :func:`_lambda_model_patches`).
+  Docker, and so moto can be patched where it differs from AWS in ways the module meets: see
+  :func:`_lambda_model_patches` and :func:`_cloudtrail_patches`).
 - :class:`Workspace`: a temporary copy of an example root module, pointed at the emulator by a Terraform
   override file it writes into the copy (the example itself stays what a user would write), driven with
   terraform through the CLI configuration of ``tools/tf.py`` (provider mirror from ``TF_PROVIDER_MIRROR``).
@@ -96,7 +96,7 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         from moto.server import ThreadedMotoServer
 
-        self._patches = _lambda_model_patches(self._capture)
+        self._patches = [*_lambda_model_patches(self._capture), *_cloudtrail_patches()]
         for patch in self._patches:
             patch.start()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -192,6 +192,37 @@ def _lambda_model_patches(capture: Callable[[str, dict[str, Any]], None]) -> lis
         mock.patch.object(LambdaFunction, "__init__", init),
         mock.patch.object(LambdaFunction, "get_configuration", get_configuration),
         mock.patch.object(LambdaFunction, "update_configuration", update_configuration),
+    ]
+
+
+def _cloudtrail_patches() -> list[Any]:
+    """Patches of moto's CloudTrail (moto 5.2.5) so that several trails can live in one emulator, as
+    several deployments need: ``DescribeTrails`` answers every trail whatever ``trailNameList`` asks
+    for (the provider then finds "too many results"), and ``DeleteTrail`` by ARN, which is what the
+    provider sends, deletes nothing. Both answer as CloudTrail does here: by name or ARN."""
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    original_describe = CloudTrailResponse.describe_trails
+    original_delete = CloudTrailBackend.delete_trail
+
+    def describe_trails(response: Any) -> str:
+        answer = json.loads(original_describe(response))
+        wanted = response._get_param("trailNameList")
+        if wanted:
+            answer["trailList"] = [
+                t for t in answer["trailList"] if t.get("Name") in wanted or t.get("TrailARN") in wanted
+            ]
+        return json.dumps(answer)
+
+    def delete_trail(backend: Any, name: str) -> None:
+        named = [key for key, trail in backend.trails.items() if name in (key, trail.arn)]
+        for key in named:
+            original_delete(backend, key)
+
+    return [
+        mock.patch.object(CloudTrailResponse, "describe_trails", describe_trails),
+        mock.patch.object(CloudTrailBackend, "delete_trail", delete_trail),
     ]
 
 

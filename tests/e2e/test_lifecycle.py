@@ -48,4 +48,5 @@ def test_destroy_leaves_nothing(deployment: Deployment) -> None:
     assert _gone(c("s3").head_bucket, Bucket=out["trail_bucket_name"])
     assert _gone(c("iam").get_role, RoleName=deployment.function["Role"].rsplit("/", 1)[-1])
     assert c("cloudwatch").describe_alarms()["MetricAlarms"] == []
-    # moto keeps a trail deleted by ARN (the provider deletes by ARN), so the trail is checked in the state.
+    # The provider deletes the trail by ARN, which moto honours only through tools/sandbox.py's patch.
+    assert _gone(c("cloudtrail").get_trail, Name=out["trail_arn"])
