@@ -22,7 +22,9 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TF_PROVIDER_MIRROR ?= $(wildcard /opt/tf-plugins)
 export TF_PROVIDER_MIRROR
 TF := $(PYTHON) tools/tf.py
-TF_DIRS := . $(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.tf))))
+TF_DIRS := . $(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.tf modules/*/*.tf))))
+# Modules with their own tests/*.tftest.hcl (provider-free ones: they apply in milliseconds, offline).
+TF_TEST_MODULES := $(patsubst %/tests/,%,$(sort $(dir $(wildcard modules/*/tests/*.tftest.hcl))))
 PLAN_JSON := $(BUILD)/plan.json
 STAGE := bash tools/stage.sh
 TEST_STAGES := ruff mypy unit zip-check tf-fmt tf-validate tf-test e2e compliance checkov
@@ -120,6 +122,12 @@ tf-test:
 	  cat $$data.init.log; echo "tf-test: terraform init failed"; exit 1; fi; \
 	if ls tests/*.tftest.hcl >/dev/null 2>&1; then TF_DATA_DIR=$$data $(TF) test -no-color; \
 	else echo "tf-test: no tests/*.tftest.hcl"; exit 1; fi
+	@for d in $(TF_TEST_MODULES); do \
+	  data=$(BUILD)/tfdata/$$(echo "$$d" | tr '/.' '__'); mkdir -p $$data; \
+	  if ! TF_DATA_DIR=$$data $(TF) -chdir=$$d init -backend=false -input=false -no-color >$$data.init.log 2>&1; then \
+	    cat $$data.init.log; echo "tf-test: terraform init failed in $$d"; exit 1; fi; \
+	  echo "$$d:"; TF_DATA_DIR=$$data $(TF) -chdir=$$d test -no-color || exit 1; \
+	done
 
 e2e: $(DEV_STAMP)
 	@rm -f $(PLAN_JSON)

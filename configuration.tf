@@ -20,7 +20,7 @@ locals {
   configuration = {
     version                = 1
     name                   = var.name
-    tables                 = local.table_arns
+    tables                 = module.selectors.table_arns
     allowed                = var.allowed_role_arns
     allowed_management     = var.allowed_management_role_arns
     watch_pipeline         = var.watch_pipeline

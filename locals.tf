@@ -1,4 +1,5 @@
-# Names, ARNs and the selector logic that the rest of the module (and tests/*.tftest.hcl) rely on.
+# Names, ARNs and the subscription pattern that the rest of the module (and tests/*.tftest.hcl) rely on.
+# The trail's selectors come from modules/selectors (selectors.tf).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -59,74 +60,6 @@ locals {
     local.configuration_parameter_name,
     local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
-  ])
-
-  # ------------------------------------------------------------------------------------------- tables
-  table_arns = [for t in var.table_names : "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${t}"]
-
-  # ---------------------------------------------------------------------- source-level exclusion (layer 1)
-  # userIdentity.arn of a role session is the STS form arn:P:sts::ACCOUNT:assumed-role/NAME/SESSION, without
-  # the role path. Only two allow-list shapes translate into a prefix that drops exactly what the Lambda
-  # allows:
-  #   arn:P:iam::123456789012:role/NAME      -> arn:P:sts::123456789012:assumed-role/NAME/
-  #   arn:P:iam::123456789012:role/PREFIX*   -> arn:P:sts::123456789012:assumed-role/PREFIX
-  # (the Lambda matches role patterns against arn:P:iam::A:role/NAME, so a trailing * in NAME covers every
-  # role whose name starts with PREFIX, whatever its path). Paths, `*` elsewhere, `*` accounts, users,
-  # assumed-role/federated patterns and service principals stay in the trail and the Lambda decides.
-  exact_role_re  = "^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/([A-Za-z0-9+=,.@_-]+)$"
-  prefix_role_re = "^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/([A-Za-z0-9+=,.@_-]*)\\*$"
-  exclusion_by_pattern = {
-    for p in var.allowed_role_arns : p => (
-      can(regex(local.exact_role_re, p))
-      ? format("arn:%s:sts::%s:assumed-role/%s/", regex(local.exact_role_re, p)...)
-      : can(regex(local.prefix_role_re, p))
-      ? format("arn:%s:sts::%s:assumed-role/%s", regex(local.prefix_role_re, p)...)
-      : null
-    )
-  }
-  # Sorted and de-duplicated so the plan is stable whatever the order of the input list.
-  exclusion_prefixes = var.exclude_allowed_roles_at_source ? sort(distinct(compact(values(local.exclusion_by_pattern)))) : []
-  # `role/*` in an account gives the bare "assumed-role/" prefix: legal, and it excludes every role session of
-  # that account, which is exactly what such an entry allows.
-  not_excluded_patterns = [for p in var.allowed_role_arns : p if !var.exclude_allowed_roles_at_source || local.exclusion_by_pattern[p] == null]
-
-  # ---------------------------------------------------------------------------------------- selectors
-  # Writes are selected with readOnly = false rather than a list of eventNames: a write API AWS adds later is
-  # still logged (fail closed), and it costs one selector value instead of eight. readOnly is unreliable only
-  # in the harmless direction (a PartiQL SELECT may be logged as readOnly = false, i.e. logged even when reads
-  # are off; the Lambda classifies PartiQL by its statement). With track_reads the field is left out, which
-  # selects reads and writes alike (including stream reads on stream-enabled tables).
-  data_selector = {
-    # A fixed name: adding a table or an exclusion changes only the selector's values, not its name.
-    name = "DynamoDB data events of the watched tables"
-    field_selectors = concat(
-      [
-        { field = "eventCategory", equals = ["Data"], not_starts_with = null },
-        { field = "resources.type", equals = ["AWS::DynamoDB::Table"], not_starts_with = null },
-        { field = "resources.ARN", equals = local.table_arns, not_starts_with = null },
-      ],
-      var.track_reads ? [] : [{ field = "readOnly", equals = ["false"], not_starts_with = null }],
-      length(local.exclusion_prefixes) == 0 ? [] : [{ field = "userIdentity.arn", equals = null, not_starts_with = local.exclusion_prefixes }],
-    )
-  }
-  # Management events cannot be narrowed to services or resources at the trail (only kms/rdsdata may be
-  # excluded), so this selects every write management event of the Region; the subscription filter keeps
-  # what the Lambda can alert on. No user exclusion: data allow-list entries never allow management calls.
-  watch_management = var.watch_pipeline || var.watch_table_management
-  management_selector = {
-    name = "Write management events (tamper and table control-plane alerts)"
-    field_selectors = [
-      { field = "eventCategory", equals = ["Management"], not_starts_with = null },
-      { field = "readOnly", equals = ["false"], not_starts_with = null },
-    ]
-  }
-  advanced_event_selectors = concat([local.data_selector], local.watch_management ? [local.management_selector] : [])
-
-  # CloudTrail counts every value of every condition against a hard limit of 500 per trail.
-  selector_value_count = sum([
-    for s in local.advanced_event_selectors : sum([
-      for f in s.field_selectors : length(coalesce(f.equals, [])) + length(coalesce(f.not_starts_with, []))
-    ])
   ])
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)

@@ -2,7 +2,9 @@
 # in watched DynamoDB tables, or tampers with the alerting itself.
 #
 # The module is split by concern:
-#   locals.tf  names, table ARNs, the trail selectors, source-level exclusions, the subscription pattern
+#   locals.tf  names, ARNs and the subscription pattern
+#   selectors.tf  feeds modules/selectors (provider-free): table ARNs, families, Regions, trail selectors,
+#              source-level exclusions, the value count
 #   trail.tf   CloudTrail trail + its log group + the role CloudTrail writes that log group with
 #   bucket.tf  the hardened S3 bucket every trail needs
 #   kms.tf     the customer-managed key and its policy (unless var.kms_key_arn is given)

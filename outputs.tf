@@ -80,27 +80,27 @@ output "key_hash_ssm_parameter_name" {
 
 output "monitored_table_arns" {
   description = "ARNs of the watched tables, exactly as they appear in the trail's resources.ARN selector."
-  value       = local.table_arns
+  value       = module.selectors.table_arns
 }
 
 output "selector_exclusion_prefixes" {
   description = "userIdentity.arn prefixes left out of the trail (allowed roles excluded at source: not logged, not billed, not in S3)."
-  value       = local.exclusion_prefixes
+  value       = module.selectors.exclusion_prefixes
 }
 
 output "allowed_patterns_decided_by_lambda" {
   description = "allowed_role_arns entries that are not excluded at the trail (paths, wildcards, users, services, or exclusion switched off): logged and billed, then allowed by the Lambda."
-  value       = local.not_excluded_patterns
+  value       = module.selectors.not_excluded_patterns
 }
 
 output "advanced_event_selectors" {
   description = "The trail's advanced event selectors as planned (name and field selectors)."
-  value       = local.advanced_event_selectors
+  value       = module.selectors.advanced_event_selectors
 }
 
 output "selector_value_count" {
   description = "Number of values in the trail's selectors, out of CloudTrail's limit of 500 per trail."
-  value       = local.selector_value_count
+  value       = module.selectors.value_count
 }
 
 output "subscription_filter_pattern" {

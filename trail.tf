@@ -22,7 +22,7 @@ resource "aws_cloudtrail" "this" {
   tags                          = local.tags
 
   dynamic "advanced_event_selector" {
-    for_each = local.advanced_event_selectors
+    for_each = module.selectors.advanced_event_selectors
     content {
       name = advanced_event_selector.value.name
       dynamic "field_selector" {
@@ -30,6 +30,8 @@ resource "aws_cloudtrail" "this" {
         content {
           field           = field_selector.value.field
           equals          = field_selector.value.equals
+          not_equals      = field_selector.value.not_equals
+          starts_with     = field_selector.value.starts_with
           not_starts_with = field_selector.value.not_starts_with
         }
       }
@@ -38,8 +40,8 @@ resource "aws_cloudtrail" "this" {
 
   lifecycle {
     precondition {
-      condition     = local.selector_value_count <= 500
-      error_message = "The trail's advanced event selectors would hold ${local.selector_value_count} values; CloudTrail allows at most 500 per trail. Watch fewer tables here (split them over two deployments), or list fewer exactly-excludable roles (or set exclude_allowed_roles_at_source = false and let the Lambda decide)."
+      condition     = module.selectors.fits
+      error_message = module.selectors.limit_message
     }
   }
 
