@@ -1,18 +1,17 @@
 """Command line: ``python -m access_alerts replay ...`` and ``python -m access_alerts redrive ...``.
 
 Exit status: 0 fine, 1 alerts could not be delivered (``--webhook``), 2 bad input or usage (an
-unreadable file, a bad pattern or URL). When files are unreadable the status is 2 even if delivery of
-the rest succeeded; a delivery failure on top of that still prints its error.
+unreadable file, a bad pattern or URL), 3 something would alert and ``--fail-on-alert`` was given. When
+files are unreadable the status is 2 even if delivery of the rest succeeded; a delivery failure on top of
+that still prints its error. 3 is returned only when nothing else went wrong.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -21,18 +20,24 @@ from access_alerts.config import ConfigError, check_webhook_url
 from access_alerts.destinations import Routing
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
-from access_alerts.sources import SourceError, iter_file_records
+from access_alerts.report import clean
+from access_alerts.selection import SelectionError, Selection
 
 EXIT_OK = 0
 EXIT_DELIVERY = 1
 EXIT_USAGE = 2
+EXIT_ALERTS = 3
 
 _REPLAY_HELP = """\
 Decide CloudTrail records from files exactly as the Lambda would, and print the decisions.
 
-Files may be CloudTrail log files ({"Records": [...]}, as CloudTrail writes them to S3), JSON Lines of
-single records, or CloudWatch Logs subscription events ({"awslogs": {"data": ...}} or the decoded JSON with
-logEvents); plain or gzip-compressed. The kind is detected from the content, not the file name.
+Inputs are files, directories (read in name order) and s3://BUCKET/PREFIX locations, whose CloudTrail
+layout (AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/) is walked with the --account, --region,
+--since and --until filters choosing what is downloaded. Files may be CloudTrail log files
+({"Records": [...]}), JSON Lines of single records, or CloudWatch Logs subscription events
+({"awslogs": {"data": ...}} or the decoded JSON with logEvents); plain or gzip-compressed. The kind is
+detected from the content, not the file name. Files are decided in parallel (--jobs), output is in input
+order.
 
 Without --table, EVERY DynamoDB table counts as monitored: that is how to test an allow-list against
 last week's logs before deploying it. Nothing is sent anywhere unless --webhook or --destinations is given.
@@ -46,7 +51,8 @@ last week's logs before deploying it. Nothing is sent anywhere unless --webhook 
 Secrets named by SSM parameter are read with your AWS credentials; in this local file a destination may
 give the value itself instead (url, token, secret).
 
-exit status: 0 done, 1 alerts could not be delivered, 2 unreadable file or bad arguments"""
+exit status: 0 done, 1 alerts could not be delivered, 2 unreadable input or bad arguments,
+3 something would alert (only with --fail-on-alert)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=_REPLAY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    replay.add_argument("files", nargs="+", metavar="FILE", help="CloudTrail/JSON Lines/subscription file")
+    replay.add_argument(
+        "files",
+        nargs="*",
+        metavar="INPUT",
+        help="a file, a directory, or s3://BUCKET[/PREFIX] (CloudTrail/JSON Lines/subscription files)",
+    )
+    replay.add_argument(
+        "--files-from",
+        metavar="LIST",
+        help="read more inputs from LIST, one per line ('-': standard input), e.g. S3 keys from Athena",
+    )
     replay.add_argument(
         "--allow",
         action="append",
@@ -93,9 +109,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument(
         "--format",
-        choices=("jsonl", "text"),
+        choices=("jsonl", "text", "csv"),
         default="text",
-        help="jsonl: one JSON object per record; text: alerts and counts (default)",
+        help="text: alerts, then the report (default); jsonl: one JSON object per record; "
+        "csv: one row per record",
+    )
+    replay.add_argument(
+        "--since", metavar="TIME", help="only records at or after TIME (2026-11-18 or 2026-11-18T09:30Z)"
+    )
+    replay.add_argument(
+        "--until", metavar="TIME", help="only records before TIME (a date alone: up to the end of that day)"
+    )
+    replay.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these accounts' logs (repeatable or comma-separated)",
+    )
+    replay.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="only these Regions' logs (repeatable or comma-separated)",
+    )
+    replay.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="files decided in parallel (default: the number of CPUs)",
+    )
+    replay.add_argument(
+        "--fail-on-alert",
+        action="store_true",
+        help="exit 3 when any record would alert (for CI)",
     )
     replay.add_argument(
         "--webhook",
@@ -122,88 +171,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _clean(value: object) -> str:
-    """Printable text for a terminal: control characters escaped."""
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
-
-
-def decision_record(d: Decision) -> dict[str, object]:
-    """The JSON Lines object for one decision."""
-    ev = d.event
-    p = ev.principal if ev else None
-    return {
-        "eventID": d.event_id or (ev.event_id if ev else None),
-        "eventName": ev.event_name if ev else None,
-        "eventTime": ev.event_time if ev else None,
-        "decision": d.kind,
-        "principal": (p.arn or p.service or p.display) if p else None,
-        "principal_display": p.display if p else None,
-        "session": p.session_name if p else None,
-        "tables": list(ev.tables) if ev else [],
-        "access": ev.access if ev else None,
-        "category": ev.category if ev else None,
-        "errorCode": ev.error_code if ev else None,
-        "reason": d.reason,
-        "matched": d.matched,
-        "alert_kind": d.alert_kind,
-        "source": d.source_id,
-    }
-
-
-def _text_line(d: Decision) -> str:
-    ev = d.event
-    if ev is None:
-        return _clean(f"ALERT [{d.alert_kind}] {d.source_id}: {d.reason}")
-    tables = ",".join(ev.tables) or "-"
-    err = f" (failed: {ev.error_code})" if ev.error_code else ""
-    return _clean(
-        f"ALERT [{d.alert_kind}] {ev.event_time or '-'} {ev.event_name} {ev.access} {tables}{err}: "
-        f"{d.reason} [{d.source_id}]"
-    )
-
-
-class _Tally:
-    """Counts per decision, per allow-list entry and per alerting principal."""
-
-    def __init__(self) -> None:
-        self.kinds: Counter[str] = Counter()
-        self.matched: Counter[str] = Counter()
-        self.alerting: Counter[str] = Counter()
-
-    def add(self, d: Decision) -> None:
-        self.kinds[d.kind] += 1
-        if d.kind == "allowed" and d.matched:
-            self.matched[d.matched] += 1
-        elif d.kind == "alert":
-            self.alerting[_principal_id(d)] += 1
-
-    def print(self, out: TextIO) -> None:
-        k = self.kinds
-        print(
-            f"records: {sum(k.values())}  alert: {k['alert']}  allowed: {k['allowed']}  "
-            f"ignored: {k['ignored']}",
-            file=out,
-        )
-        for entry, n in self.matched.most_common():
-            print(_clean(f"  allowed by {entry}: {n}"), file=out)
-        for name, n in self.alerting.most_common(20):
-            print(_clean(f"  alerts from {name}: {n}"), file=out)
-
-
-def _principal_id(d: Decision) -> str:
-    if d.event is None:
-        return "(unparseable records)"
-    p = d.event.principal
-    return p.arn or p.service or p.display
+def _inputs(args: argparse.Namespace, err: TextIO) -> list[str] | None:
+    inputs = list(args.files)
+    if args.files_from:
+        try:
+            if args.files_from == "-":
+                lines = sys.stdin.read().splitlines()
+            else:
+                with open(args.files_from, encoding="utf-8") as fh:
+                    lines = fh.read().splitlines()
+        except OSError as exc:
+            print(clean(f"replay: --files-from {args.files_from}: {exc.strerror or exc}"), file=err)
+            return None
+        inputs += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if not inputs:
+        print("replay: no input: give files, directories or s3:// locations (or --files-from)", file=err)
+        return None
+    return inputs
 
 
 def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from access_alerts import replay as engine  # the engine and its imports only for this command
+
     settings = PolicySettings(
         tables=tuple(args.table),
         allowed=tuple(args.allow),
@@ -212,8 +201,9 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         watch_table_management=True,
     )
     try:
-        policy = Policy(settings, monitor_all_tables=not args.table)
-    except PatternError as exc:
+        Policy(settings, monitor_all_tables=not args.table)  # validated here, built again in each worker
+        selection = Selection.from_options(args.since, args.until, args.account, args.region)
+    except (PatternError, SelectionError) as exc:
         print(f"replay: {exc}", file=err)
         return EXIT_USAGE
     if args.webhook is not None and args.destinations is not None:
@@ -228,71 +218,89 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
             routing = load_routing_file(args.destinations)
     except ConfigError as exc:
-        print(_clean(f"replay: {exc}"), file=err)
+        print(clean(f"replay: {exc}"), file=err)
         return EXIT_USAGE
     delivering = args.webhook is not None or routing is not None
+    jobs = engine.default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        print("replay: --jobs must be at least 1", file=err)
+        return EXIT_USAGE
+    inputs = _inputs(args, err)
+    if inputs is None:
+        return EXIT_USAGE
 
-    # Only what the summary and delivery need is kept, so a week of logs does not have to fit in memory.
-    tally = _Tally()
-    to_deliver: list[Decision] = []
-    status = EXIT_OK
-    jsonl = args.format == "jsonl"
-    for path in args.files:
-        try:
-            for source_id, record in iter_file_records(path):
-                d = policy.evaluate(record, source_id)
-                tally.add(d)
-                if d.kind == "alert" and delivering:
-                    to_deliver.append(d)
-                if jsonl:
-                    out.write(json.dumps(decision_record(d), ensure_ascii=False) + "\n")
-                elif d.kind == "alert":
-                    out.write(_text_line(d) + "\n")
-        except SourceError as exc:
-            print(_clean(f"replay: {path}: {exc}"), file=err)
-            status = EXIT_USAGE
-    if not jsonl:
-        tally.print(out)
-    out.flush()
-    if delivering:
-        delivery = _deliver(to_deliver, args.webhook, routing, args.key_values, err)
-        if delivery != EXIT_OK and status == EXIT_OK:
-            status = delivery
-    return status
+    delivered: list[int] = []
+    # "hash" needs a secret: a fresh one per run makes equal keys recognisable within this replay only.
+    secret = secrets.token_hex(32) if args.key_values == "hash" else None
+
+    def deliver(alerts: list[Decision]) -> bool:
+        delivered.append(len(alerts))
+        return _deliver(alerts, args.webhook, routing, args.key_values, secret, err) == EXIT_OK
+
+    options = engine.Options(
+        settings=settings,
+        monitor_all_tables=not args.table,
+        output=args.format,
+        selection=selection,
+        keep_alerts=delivering,
+    )
+    outcome = engine.run(
+        inputs,
+        options,
+        jobs=jobs,
+        out=out,
+        err=err,
+        allowed=settings.allowed,
+        allowed_management=settings.allowed_management,
+        deliver=deliver if delivering else None,
+        progress=engine.wants_progress(err),
+    )
+    if delivering and not delivered:
+        deliver([])  # say so, even when there was nothing to send
+    if outcome.unreadable:
+        return EXIT_USAGE
+    if outcome.delivery_failed:
+        return EXIT_DELIVERY
+    if args.fail_on_alert and outcome.summary.alerts:
+        return EXIT_ALERTS
+    return EXIT_OK
 
 
 def _deliver(
-    decisions: Sequence[Decision], url: str | None, routing: Routing | None, key_values: str, err: TextIO
+    decisions: Sequence[Decision],
+    url: str | None,
+    routing: Routing | None,
+    key_values: str,
+    secret: str | None,
+    err: TextIO,
 ) -> int:
     # Imported only when delivering: replay without --webhook needs none of it.
     from access_alerts import config
     from access_alerts.delivery import deliver_groups
     from access_alerts.grouping import group_alerts
 
-    # "hash" needs a secret: a fresh one per run makes equal keys recognisable within this replay only.
-    secret = secrets.token_hex(32) if key_values == "hash" else None
     try:
         settings = config.delivery_settings_for_cli(
             webhook_url=url, key_values=key_values, key_hash_secret=secret, routing=routing
         )
     except config.ConfigError as exc:
-        print(_clean(f"replay: {exc}"), file=err)
+        print(clean(f"replay: {exc}"), file=err)
         return EXIT_USAGE
     report = deliver_groups(group_alerts(decisions), settings)
     if report.failed:
         print(
             f"replay: delivery failed: {report.failed} of {report.sent + report.failed}"
             f" alert messages could not be delivered ({report.records_in_failed} alert records; "
-            f"{_clean(report.describe())})",
+            f"{clean(report.describe())})",
             file=err,
         )
         for failure in report.failures:
-            print(_clean(f"  {failure}"), file=err)
+            print(clean(f"  {failure}"), file=err)
         return EXIT_DELIVERY
     if url is not None:
         print(f"replay: delivered {report.sent} message(s) to the webhook", file=err)
     else:
-        print(_clean(f"replay: delivered {report.sent} message(s): {report.describe()}"), file=err)
+        print(clean(f"replay: delivered {report.sent} message(s): {report.describe()}"), file=err)
     return EXIT_OK
 
 

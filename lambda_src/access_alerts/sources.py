@@ -9,25 +9,30 @@ on as text, so deciding it alerts as unparseable instead of losing it.
 
 from __future__ import annotations
 
+import gzip
+import io
+import itertools
 import json
+import zlib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
-from access_alerts.decode import PayloadError, decode_subscription, gunzip, payload_from_document
+from access_alerts.decode import PayloadError, decode_subscription, payload_from_document
 from access_alerts.model import DATA_MESSAGE
 from access_alerts.text import first_line
 
-MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # decompressed size of one input file
+MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # decompressed size of one JSON document (JSON Lines: no limit)
 
 
 class SourceError(ValueError):
     """A file could not be read as records; ``str(err)`` is a one-line reason."""
 
 
-def _read(path: str) -> bytes:
+def _open(path: str) -> BinaryIO:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return open(path, "rb")  # noqa: SIM115  (closed by the caller)
     except FileNotFoundError:
         raise SourceError("no such file") from None
     except IsADirectoryError:
@@ -38,17 +43,28 @@ def _read(path: str) -> bytes:
         raise SourceError(exc.strerror or type(exc).__name__) from None
 
 
-def read_text(path: str) -> str:
-    """File content as text, gunzipped when it starts with the gzip magic bytes."""
-    blob = _read(path)
-    if blob[:2] == b"\x1f\x8b":
-        try:
-            blob = gunzip(blob, MAX_FILE_BYTES)
-        except PayloadError as exc:
-            raise SourceError(str(exc)) from None
-    if blob[:3] == b"\xef\xbb\xbf":
-        blob = blob[3:]
-    return blob.decode("utf-8", errors="replace")
+def _text_stream(raw: BinaryIO) -> TextIO:
+    """The content as text, gunzipped (streaming) when it starts with the gzip magic bytes.
+
+    A UTF-8 byte order mark is dropped; bytes that are not UTF-8 are replaced (U+FFFD).
+    """
+    head = raw.read(2)
+    raw.seek(0)
+    stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if head == b"\x1f\x8b" else raw
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace")
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Turn the errors of reading (and gunzipping) a stream into SourceError."""
+    try:
+        yield
+    except EOFError:
+        raise SourceError("gzip data is truncated") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise SourceError(f"data is not valid gzip ({first_line(exc)})") from None
+    except OSError as exc:
+        raise SourceError(exc.strerror or type(exc).__name__) from None
 
 
 def _from_document(doc: object, name: str, where: str) -> Iterator[tuple[str, str | Mapping[str, object]]]:
@@ -86,42 +102,84 @@ def _from_document(doc: object, name: str, where: str) -> Iterator[tuple[str, st
 
 
 def iter_file_records(path: str | Path) -> Iterator[tuple[str, str | Mapping[str, object]]]:
-    """Yield ``(source_id, record)`` for every record in a file (record: parsed mapping or JSON text)."""
+    """Yield ``(source_id, record)`` for every record in a file (record: parsed mapping or JSON text).
+
+    JSON Lines are read a line at a time, so a file of any length is read in flat memory; a single JSON
+    document (a CloudTrail log file) is read whole, up to ``MAX_FILE_BYTES`` of text.
+    """
     name = str(path)
-    text = read_text(name)
-    stripped = text.strip()
-    if not stripped:
-        raise SourceError("file is empty")
+    with _open(name) as raw:
+        yield from iter_stream_records(raw, name)
+
+
+def iter_blob_records(blob: bytes, name: str) -> Iterator[tuple[str, str | Mapping[str, object]]]:
+    """Like :func:`iter_file_records`, for content already in memory (an S3 object)."""
+    yield from iter_stream_records(io.BytesIO(blob), name)
+
+
+def iter_stream_records(raw: BinaryIO, name: str) -> Iterator[tuple[str, str | Mapping[str, object]]]:
+    """Records of a seekable binary stream, named ``name`` in the source ids."""
+    with _reading():
+        text = _text_stream(raw)
+        lines = _numbered_lines(text)
+        first = next(lines, None)
+        if first is None:
+            raise SourceError("file is empty")
+        first_no, first_line = first
+        try:
+            value = json.loads(first_line)
+        except RecursionError:
+            raise SourceError("not JSON (nested too deeply)") from None
+        except ValueError as exc:
+            # Not one value per line: the whole file is one (multi-line) JSON document, or not JSON at all.
+            rest = text.read(MAX_FILE_BYTES - len(first_line) + 1)
+            if len(first_line) + len(rest) > MAX_FILE_BYTES:
+                raise SourceError(f"a single JSON document larger than {MAX_FILE_BYTES} characters") from None
+            yield from _whole_document(first_line + "\n" + rest, name, first_no, exc)
+            return
+        second = next(lines, None)
+        if second is None:  # one JSON value: a CloudTrail log file, a subscription event, a record, ...
+            yield from _from_document(value, name, "")
+            return
+        yield from _json_line(value, first_line, first_no, name)
+        for lineno, line in itertools.chain((second,), lines):
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError):
+                yield f"{name}:{lineno}", line  # decided as unparseable: alerts, never dropped
+                continue
+            yield from _json_line(value, line, lineno, name)
+
+
+def _numbered_lines(text: TextIO) -> Iterator[tuple[int, str]]:
+    """Non-empty lines, stripped, with their line numbers (from 1)."""
+    for lineno, line in enumerate(text, start=1):
+        line = line.strip()
+        if line:
+            yield lineno, line
+
+
+def _whole_document(
+    content: str, name: str, first_no: int, first_error: ValueError
+) -> Iterator[tuple[str, str | Mapping[str, object]]]:
     try:
-        doc = json.loads(stripped)
+        doc = json.loads(content)
     except RecursionError:
         raise SourceError("not JSON (nested too deeply)") from None
     except ValueError:
-        doc = _NOT_ONE_DOCUMENT
-    if doc is not _NOT_ONE_DOCUMENT:
-        yield from _from_document(doc, name, "")
-        return
-    # JSON Lines: the first non-empty line must be JSON, or the file is not records at all.
-    first = True
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
+        reason = first_line(first_error)
+        raise SourceError(f"not JSON or JSON Lines (line {first_no}: {reason})") from None
+    yield from _from_document(doc, name, "")
+
+
+def _json_line(
+    value: object, line: str, lineno: int, name: str
+) -> Iterator[tuple[str, str | Mapping[str, object]]]:
+    """The records of one parsed line of a JSON Lines file."""
+    if isinstance(value, Mapping) and ("Records" in value or "awslogs" in value or "logEvents" in value):
         try:
-            value = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            if first:
-                raise SourceError(f"not JSON or JSON Lines (line {lineno}: {first_line(exc)})") from None
-            yield f"{name}:{lineno}", line  # decided as unparseable: alerts, never dropped
-            continue
-        first = False
-        if isinstance(value, Mapping) and ("Records" in value or "awslogs" in value or "logEvents" in value):
-            try:
-                yield from _from_document(value, f"{name}:{lineno}", f"line {lineno}: ")
-            except SourceError:
-                yield f"{name}:{lineno}", line
-            continue
-        yield f"{name}:{lineno}", value if isinstance(value, Mapping) else line
-
-
-_NOT_ONE_DOCUMENT = object()
+            yield from _from_document(value, f"{name}:{lineno}", f"line {lineno}: ")
+        except SourceError:
+            yield f"{name}:{lineno}", line
+        return
+    yield f"{name}:{lineno}", value if isinstance(value, Mapping) else line

@@ -153,7 +153,7 @@ def test_text_output_lists_alerts_and_counts(trail_file: Path, capsys: pytest.Ca
         f"ignored: {kinds['ignored']}"
     )
     assert sum(1 for line in lines if line.startswith("ALERT [")) == kinds["alert"]
-    assert f"  allowed by {ALLOW[0]}: 3" in lines
+    assert f"  {3:>9,}  {ALLOW[0]}" in lines
     assert any(line.startswith("ALERT [tamper]") for line in lines) is False  # replay watches no pipeline
     assert any(line.startswith("ALERT [control_plane]") and "DeleteTable" in line for line in lines)
 
