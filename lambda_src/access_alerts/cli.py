@@ -21,7 +21,7 @@ from access_alerts.destinations import Routing
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.report import clean
-from access_alerts.selection import SelectionError, Selection
+from access_alerts.selection import Selection, SelectionError
 
 EXIT_OK = 0
 EXIT_DELIVERY = 1

@@ -11,11 +11,12 @@ summaries outlive a file, so memory does not grow with the number of records.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -34,6 +35,7 @@ from access_alerts.sources import SourceError, iter_blob_records, iter_file_reco
 T = TypeVar("T")
 R = TypeVar("R")
 
+SPILL_CHARS = 4 * 1024 * 1024  # output of one file kept in memory; beyond it goes to a temporary file
 IN_FLIGHT_PER_JOB: Final = 3  # files queued per worker: enough to keep it busy, few enough to stay small
 FETCH_THREADS: Final = 8
 PROGRESS_EVERY: Final = 0.5  # seconds between progress lines
@@ -72,11 +74,51 @@ class Unit:
 @dataclass(slots=True)
 class UnitResult:
     name: str
-    output: str
+    output: str  # the file's output, or "" when it was spilled to ``spill``
     summary: Summary
     alerts: list[Decision]
     error: str | None
     size: int
+    spill: str | None = None  # a temporary file holding the output; the main process copies and removes it
+
+    def write_to(self, out: TextIO) -> None:
+        if self.spill is None:
+            out.write(self.output)
+            return
+        try:
+            with open(self.spill, encoding="utf-8") as fh:
+                shutil.copyfileobj(fh, out, 64 * 1024)
+        finally:
+            os.unlink(self.spill)
+
+
+class _Output:
+    """A file's output: in memory up to SPILL_CHARS, then in a temporary file, so one long JSON Lines
+    file does not have to fit in memory."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._file: TextIO | None = None
+        self.path: str | None = None
+
+    def write(self, text: str) -> int:
+        if self._file is not None:
+            return self._file.write(text)
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > SPILL_CHARS:
+            fd, self.path = tempfile.mkstemp(prefix="access-alerts-replay-", suffix=".out")
+            self._file = open(fd, "w", encoding="utf-8")  # noqa: SIM115  (closed by finish)
+            self._file.write("".join(self._parts))
+            self._parts = []
+        return len(text)
+
+    def finish(self) -> str:
+        if self._file is not None:
+            self._file.close()
+            return ""
+        return "".join(self._parts)
 
 
 # -- inputs --------------------------------------------------------------------------------------
@@ -177,7 +219,7 @@ class _Decider:
     def decide(self, unit: Unit) -> UnitResult:
         summary = Summary()
         alerts: list[Decision] = []
-        buf = io.StringIO()
+        buf = _Output()
         if unit.error is not None:
             summary.files_unreadable = 1
             return UnitResult(unit.name, "", summary, alerts, unit.error, unit.size)
@@ -186,7 +228,7 @@ class _Decider:
         filtering = selection.active
         keep_alerts = self.options.keep_alerts
         evaluate = self.policy.evaluate
-        rows = CsvRows(buf) if output == "csv" else None
+        rows = CsvRows(buf) if output == "csv" else None  # type: ignore[arg-type]
         error = None
         try:
             records = (
@@ -216,7 +258,8 @@ class _Decider:
             summary.files = 1
         else:
             summary.files_unreadable = 1
-        return UnitResult(unit.name, buf.getvalue(), summary, alerts, error, unit.size)
+        text = buf.finish()
+        return UnitResult(unit.name, text, summary, alerts, error, unit.size, spill=buf.path)
 
 
 _WORKER: _Decider | None = None
@@ -228,7 +271,8 @@ def _init_worker(options: Options) -> None:
 
 
 def _decide_in_worker(unit: Unit) -> UnitResult:
-    assert _WORKER is not None, "worker not initialised"
+    if _WORKER is None:
+        raise RuntimeError("replay worker not initialised")
     return _WORKER.decide(unit)
 
 
@@ -335,7 +379,8 @@ class Progress:
             remaining = elapsed * (self.total_bytes - self.bytes) / self.bytes
             eta = f", ETA {_duration(max(remaining, 0.0))}"
         self.err.write(
-            f"\r\x1b[Kreplay: {self.files:,}{total} files, {self.records:,} records, {rate:,.0f} records/s{eta}"
+            f"\r\x1b[Kreplay: {self.files:,}{total} files, {self.records:,} records, "
+            f"{rate:,.0f} records/s{eta}"
         )
         self.err.flush()
         self._shown = True
@@ -409,10 +454,10 @@ def run(
         out.write(csv_header())
     try:
         for result in decide_all(inputs, options, jobs):
-            if result.output:
+            if result.output or result.spill:
                 if shared_terminal and meter is not None:
                     meter.clear()
-                out.write(result.output)
+                result.write_to(out)
             total.merge(result.summary)
             if result.error is not None:
                 unreadable += 1

@@ -173,8 +173,8 @@ class Summary:
         ev = d.event
         if d.kind == "allowed":
             if d.matched is not None:
-                target = self.allowed_data if ev is not None and ev.category == "data" else self.allowed_management
-                target[d.matched] += 1
+                data = ev is not None and ev.category == "data"
+                (self.allowed_data if data else self.allowed_management)[d.matched] += 1
         elif d.kind == "alert":
             self.alert_kinds[d.alert_kind or "data"] += 1
             if ev is None or d.alert_kind == "unparseable":

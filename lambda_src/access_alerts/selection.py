@@ -256,7 +256,8 @@ class _Where:
 
     def period(self) -> tuple[datetime, datetime]:
         """[first, after) of the year, month or day this position names."""
-        assert self.year is not None
+        if self.year is None:
+            raise ValueError("no year: this position names no period")
         if self.month is None:
             return datetime(self.year, 1, 1, tzinfo=UTC), datetime(self.year + 1, 1, 1, tzinfo=UTC)
         first = datetime(self.year, self.month, self.day or 1, tzinfo=UTC)

@@ -32,7 +32,7 @@ class SourceError(ValueError):
 
 def _open(path: str) -> BinaryIO:
     try:
-        return open(path, "rb")  # noqa: SIM115  (closed by the caller)
+        return open(path, "rb")
     except FileNotFoundError:
         raise SourceError("no such file") from None
     except IsADirectoryError:
@@ -50,7 +50,9 @@ def _text_stream(raw: BinaryIO) -> TextIO:
     """
     head = raw.read(2)
     raw.seek(0)
-    stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if head == b"\x1f\x8b" else raw
+    stream: BinaryIO = raw
+    if head == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace")
 
 
