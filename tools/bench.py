@@ -11,7 +11,9 @@ Measured in one run, on the same generated payloads (realistic mixed CloudTrail 
    process's max RSS);
 4. a storm of 10,000 records by one principal on one table, in ~1 MB payloads through the
    handler (warm, as on Lambda) to a local webhook that enforces 1 message/s with 429s: messages
-   sent, 429s seen, wall time.
+   sent, 429s seen, wall time;
+5. replay at archive scale (tools/bench_replay.py): throughput on one job and on every core against
+   the gunzip + json.loads floor, and peak RSS (``--replay-million`` adds the 1,000,000-record run).
 
 The records and payloads come from tests/generators.py, which the unit and load tests use too; the
 webhook is tools/webhook_receiver.py with Slack's rate limit (``rate_limited``).
@@ -177,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=6000, help="records for the throughput figure")
     parser.add_argument("--storm", type=int, default=10_000, help="records in the storm (0 to skip)")
+    parser.add_argument(
+        "--replay", type=int, default=100_000, help="records in the replay archive (0 to skip)"
+    )
+    parser.add_argument("--replay-million", action="store_true", help="replay RSS at 1,000,000 records too")
     args = parser.parse_args(argv)
 
     from access_alerts.logs import configure_logging
@@ -242,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
                 "1 message per payload",
             )
         )
+    if args.replay:
+        from tools import bench_replay
+
+        rows += bench_replay.rows(args.replay, args.replay_million)
     print(f"Python {sys.version.split()[0]} on {sys.platform}; command: python tools/bench.py")
     print()
     print("| measure | result | target |")

@@ -142,10 +142,14 @@ def _local_refs(arg: str, selection: Selection) -> Iterator[_Ref]:
     found = skipped = 0
     for root, dirs, files in os.walk(arg):
         dirs.sort()
-        kept = [d for d in dirs if selection.directory_may_match(os.path.join(root, d) + "/")]
+        kept = [
+            d
+            for d in dirs
+            if not d.startswith(".") and selection.directory_may_match(os.path.join(root, d) + "/")
+        ]
         skipped += len(dirs) - len(kept)
         dirs[:] = kept
-        for name in sorted(files):
+        for name in sorted(f for f in files if not f.startswith(".")):  # .DS_Store and the like
             path = os.path.join(root, name)
             if selection.file_may_match(path):
                 found += 1
