@@ -11,6 +11,7 @@ summaries outlive a file, so memory does not grow with the number of records.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -28,7 +29,16 @@ from typing import Any, Final, TextIO, TypeVar
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.report import CsvRows, Summary, alert_line, decision_record
-from access_alerts.s3source import S3Location, S3Object, S3SourceError, S3Walk, fetch, is_s3_uri, make_client
+from access_alerts.s3source import (
+    S3Location,
+    S3Object,
+    S3SourceError,
+    S3Walk,
+    fetch,
+    is_s3_uri,
+    make_client,
+    names_one_object,
+)
 from access_alerts.selection import Selection
 from access_alerts.sources import SourceError, iter_blob_records, iter_file_records
 
@@ -177,6 +187,9 @@ def _s3_refs(arg: str, selection: Selection, client_box: list[Any]) -> Iterator[
     try:
         if not client_box:
             client_box.append(make_client(FETCH_THREADS * 2))
+        if names_one_object(location):
+            yield _Ref(name=arg, s3=S3Object(location.bucket, location.prefix, -1), size=0)
+            return
         walk = S3Walk(client_box[0], location, selection)
         for obj in walk:
             yield _Ref(name=obj.uri, s3=obj, size=obj.size)
@@ -283,15 +296,40 @@ def _decide_in_worker(unit: Unit) -> UnitResult:
 # -- running many files ----------------------------------------------------------------------------
 
 
-def ordered(items: Iterable[T], submit: Callable[[T], Future[R]], window: int) -> Iterator[R]:
-    """Results of ``submit(item)`` in input order, with at most ``window`` submitted and not yet taken."""
+def ordered(
+    items: Iterable[T],
+    submit: Callable[[T], Future[R]],
+    window: int,
+    abandon: Callable[[R], None] | None = None,
+) -> Iterator[R]:
+    """Results of ``submit(item)`` in input order, with at most ``window`` submitted and not yet taken.
+
+    When the caller stops early, results not taken are cancelled or, once they arrive, given to
+    ``abandon`` (to remove a spilled output file).
+    """
     pending: deque[Future[R]] = deque()
-    for item in items:
-        pending.append(submit(item))
-        if len(pending) >= window:
+    try:
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:
+        for future in pending:
+            if not future.cancel() and abandon is not None:
+                future.add_done_callback(lambda f: _abandoned(f, abandon))
+
+
+def _abandoned(future: Future[R], abandon: Callable[[R], None]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        abandon(future.result())
+
+
+def _drop_spill(result: UnitResult) -> None:
+    if result.spill is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(result.spill)
 
 
 def _done(value: R) -> Future[R]:
@@ -331,7 +369,11 @@ def decide_all(
             yield from map(decider.decide, units)
             return
         with _process_pool(jobs, options) as pool:
-            yield from ordered(units, lambda u: pool.submit(_decide_in_worker, u), jobs * IN_FLIGHT_PER_JOB)
+
+            def submit(unit: Unit) -> Future[UnitResult]:
+                return pool.submit(_decide_in_worker, unit)
+
+            yield from ordered(units, submit, jobs * IN_FLIGHT_PER_JOB, abandon=_drop_spill)
 
 
 # -- progress -----------------------------------------------------------------------------------------

@@ -65,12 +65,22 @@ def is_s3_uri(text: str) -> bool:
     return text.startswith(SCHEME)
 
 
+_FILE_SUFFIXES: Final = (".json.gz", ".json", ".jsonl", ".jsonl.gz", ".gz")
+
+
+def names_one_object(location: S3Location) -> bool:
+    """A location that names a log file (e.g. a key from Athena's ``"$path"``): fetched without listing."""
+    return location.prefix.endswith(_FILE_SUFFIXES)
+
+
 def make_client(max_connections: int = LIST_THREADS) -> Any:
-    """An S3 client from the standard chain (credentials, Region, AWS_ENDPOINT_URL), safe across threads."""
+    """An S3 client from the standard chain (credentials, Region, AWS_ENDPOINT_URL). A client may be used
+    from many threads; each call makes its own session, because creating clients from boto3's shared
+    default session is not safe from several threads at once."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    return boto3.session.Session().client(
         "s3", config=Config(max_pool_connections=max_connections, retries={"mode": "standard"})
     )
 
@@ -178,7 +188,7 @@ class S3Walk:
 
 
 def fetch(client: Any, obj: S3Object) -> bytes:
-    """The object's bytes. Raises S3SourceError with a one-line reason."""
+    """The object's bytes (``obj.size`` -1: not listed). Raises S3SourceError with a one-line reason."""
     if obj.size > MAX_OBJECT_BYTES:
         raise S3SourceError(
             f"object is larger than {MAX_OBJECT_BYTES // (1024 * 1024)} MiB; copy it with "

@@ -140,6 +140,17 @@ def test_missing_prefix_and_empty_selection_fail(s3: Any, capsys: pytest.Capture
     assert "NoSuchBucket" in capsys.readouterr().err
 
 
+def test_a_key_is_fetched_without_listing(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Keys from Athena's "$path" name single objects: one GET each, and a missing one is an error."""
+    key = next(k for k in _objects() if k.startswith("single/") and "/CloudTrail/" in k)
+    missing = key.replace(".json.gz", "-gone.json.gz")
+    code = cli.main(["replay", "--format", "jsonl", f"s3://{BUCKET}/{key}", f"s3://{BUCKET}/{missing}"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert len(out.splitlines()) == 3
+    assert err.strip() == f"replay: s3://{BUCKET}/{missing}: cannot download (NoSuchKey)"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -171,6 +171,22 @@ def test_bounded_names_fold_the_rarest() -> None:
     assert any("more than 10,000 distinct names" in line for line in report_lines(s, (), ()))
 
 
+def test_results_not_taken_are_cleaned_up() -> None:
+    """A reader that stops early (replay ... | head) must not leave spilled output files behind."""
+    from concurrent.futures import Future
+
+    dropped: list[int] = []
+    waiting: Future[int] = Future()  # still running when the reader stops: dropped once it completes
+    waiting.set_running_or_notify_cancel()
+    futures = [engine._done(0), engine._done(1), waiting, engine._done(3)]
+    results = engine.ordered(range(4), lambda i: futures[i], 4, abandon=dropped.append)
+    assert next(results) == 0
+    results.close()
+    assert dropped == [1, 3]
+    waiting.set_result(2)
+    assert dropped == [1, 3, 2]
+
+
 # -- memory ------------------------------------------------------------------------------------------
 
 
