@@ -13,6 +13,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import TextIO
 
 from access_alerts.allowlist import PatternError
@@ -244,17 +245,25 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         selection=selection,
         keep_alerts=delivering,
     )
-    outcome = engine.run(
-        inputs,
-        options,
-        jobs=jobs,
-        out=out,
-        err=err,
-        allowed=settings.allowed,
-        allowed_management=settings.allowed_management,
-        deliver=deliver if delivering else None,
-        progress=engine.wants_progress(err),
-    )
+    try:
+        outcome = engine.run(
+            inputs,
+            options,
+            jobs=jobs,
+            out=out,
+            err=err,
+            allowed=settings.allowed,
+            allowed_management=settings.allowed_management,
+            deliver=deliver if delivering else None,
+            progress=engine.wants_progress(err),
+        )
+    except BrokenProcessPool:
+        print(
+            "replay: a worker process stopped unexpectedly (out of memory?); the output is incomplete. "
+            "Run again with --jobs 1 to see the error.",
+            file=err,
+        )
+        return EXIT_USAGE
     if delivering and not delivered:
         deliver([])  # say so, even when there was nothing to send
     if outcome.unreadable:

@@ -343,8 +343,13 @@ def _process_pool(jobs: int, options: Options) -> Executor:
 
     # forkserver, not fork: the main process runs threads (S3 listing and fetching), and forking a
     # process with threads can deadlock the child. Workers start from a clean interpreter instead.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    context: multiprocessing.context.BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["access_alerts.replay"])  # each worker starts with it imported
+        context = forkserver
+    else:
+        context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)
     )

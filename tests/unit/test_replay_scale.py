@@ -216,11 +216,11 @@ def _peak(inputs: list[str], fmt: str, traced: bool = True) -> int:
 
 @pytest.fixture(scope="module")
 def sized_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The same kinds of input at two sizes: log files of 100 records, and one JSON Lines file."""
+    """The same kinds of input at two sizes: log files of 75 records, and one JSON Lines file."""
     root = tmp_path_factory.mktemp("sized")
     out = {}
-    for n in (200, 2_000):
-        write_archive(root / f"files{n}", n, per_file=100, seed=1, sessions=20)
+    for n in (150, 1_500):
+        write_archive(root / f"files{n}", n, per_file=75, seed=1, sessions=20)
         out[f"files{n}"] = str(root / f"files{n}")
         lines = root / f"lines{n}.jsonl.gz"
         with gzip.open(lines, "wt", encoding="utf-8") as fh:
@@ -235,14 +235,14 @@ def test_memory_does_not_grow_with_the_number_of_records(
     sized_inputs: dict[str, str], fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ten times the records (in more files of the same size, or in one JSON Lines file ten times as
-    long): the peak must stay put. Holding each decision (about 4 KB) would add about 7 MB here.
+    long): the peak must stay put. Holding each decision (about 4 KB) would add over 5 MB here.
 
     The decision code memoises per principal in caches of a fixed size (identity, allow-list); the
     records come from a few sessions so those stay small, and an untraced run fills them first: any growth
     left is per record. A file's
     output goes to a temporary file beyond a size, scaled down here to the size of these inputs."""
     monkeypatch.setattr(engine, "SPILL_CHARS", 64 * 1024)
-    _peak([sized_inputs["files2000"], sized_inputs["lines2000"]], fmt, traced=False)  # fill those caches
+    _peak([sized_inputs["files1500"], sized_inputs["lines1500"]], fmt, traced=False)  # fill those caches
     for kind in ("files", "lines"):
-        few, many = _peak([sized_inputs[f"{kind}200"]], fmt), _peak([sized_inputs[f"{kind}2000"]], fmt)
+        few, many = _peak([sized_inputs[f"{kind}150"]], fmt), _peak([sized_inputs[f"{kind}1500"]], fmt)
         assert many < few * 1.3 + 300_000, (kind, few, many)
