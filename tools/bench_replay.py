@@ -1,7 +1,8 @@
 """Benchmark of ``replay`` at archive scale (part of ``make bench``): prints figures, never fails on them.
 
 On generated CloudTrail log files (gzip ``{"Records": [...]}``, one record in ten a DynamoDB data event,
-file sizes from a handful of records to thousands, as a trail writes them; see tests/trail_archive.py):
+file sizes from a handful of records to thousands, as a trail writes them, 500 role sessions; see
+tests/trail_archive.py):
 
 1. the floor: gunzip + ``json.loads`` of the same files in one process (CPU time);
 2. ``python -m access_alerts replay`` as a user runs it (a new process, ``--format text``), on one job
@@ -27,11 +28,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ARCHIVES = REPO / ".build" / "bench"
 SEED = 11
+# Role sessions are reused for many calls (a Lambda execution environment's or an instance profile's
+# credentials last an hour or more), so a busy account's files show a few hundred sessions, not one per
+# call. The decision code memoises per caller, so this matters for the figures: here, 500 sessions.
+SESSIONS = 500
 
 
 def archive(n: int) -> Path:
     """A generated archive of ``n`` records (written on first use)."""
-    root = ARCHIVES / f"replay-{n}-seed{SEED}"
+    root = ARCHIVES / f"replay-{n}-seed{SEED}-sessions{SESSIONS}"
     done = root.with_name(root.name + ".complete")
     if not done.exists():
         sys.path.insert(0, str(REPO))
@@ -40,7 +45,7 @@ def archive(n: int) -> Path:
         print(f"bench: generating {n:,} records of CloudTrail log files in {root} (once)", file=sys.stderr)
         for old in sorted(root.rglob("*"), reverse=True) if root.exists() else []:
             old.unlink() if old.is_file() else old.rmdir()
-        write_archive(root, n, seed=SEED)
+        write_archive(root, n, seed=SEED, sessions=SESSIONS)
         done.write_text("ok\n")
     return root
 
