@@ -19,7 +19,7 @@ from typing import TextIO
 from access_alerts.allowlist import PatternError
 from access_alerts.config import ConfigError, check_webhook_url
 from access_alerts.destinations import Routing
-from access_alerts.model import Decision, PolicySettings
+from access_alerts.model import Decision
 from access_alerts.policy import Policy
 from access_alerts.report import clean
 from access_alerts.selection import Selection, SelectionError
@@ -40,8 +40,10 @@ layout (AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/) is walked with 
 detected from the content, not the file name. Files are decided in parallel (--jobs), output is in input
 order.
 
-Without --table, EVERY DynamoDB table counts as monitored: that is how to test an allow-list against
-last week's logs before deploying it. Nothing is sent anywhere unless --webhook or --destinations is given.
+--config FILE (terraform output -json lambda_configuration) or --function NAME decides with the deployed
+configuration, tamper rules included; --table/--allow/--allow-management add to it. With neither and
+without --table, EVERY DynamoDB table counts as monitored: that is how to test an allow-list against last
+week's logs before choosing tables. Nothing is sent anywhere unless --webhook or --destinations is given.
 
 --destinations FILE sends through a routing file shaped like the module's variables:
   {"destinations": {"oncall": {"type": "slack_app", "token_parameter": "/team/slack-bot-token",
@@ -85,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--files-from",
         metavar="LIST",
         help="read more inputs from LIST, one per line ('-': standard input), e.g. S3 keys from Athena",
+    )
+    source = replay.add_mutually_exclusive_group()
+    source.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the module's configuration document (terraform output -json lambda_configuration): decide "
+        "exactly as the deployed function, tamper rules included; needs no AWS access",
+    )
+    source.add_argument(
+        "--function",
+        metavar="NAME",
+        help="read the configuration document of a deployed function (its SSM parameter, hash-checked)",
     )
     replay.add_argument(
         "--allow",
@@ -162,9 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--key-values",
         choices=("show", "hash", "hide"),
-        default="show",
-        help="how key values appear in delivered messages (default: show; hash uses a "
-        "random secret for this run)",
+        default=None,
+        help="how key values appear in delivered messages (default: the configuration's, else show; "
+        "hash uses a random secret for this run)",
     )
     sub.add_parser(
         "redrive", help="replay payloads from the on-failure queue (see redrive --help)", add_help=False
@@ -193,20 +207,23 @@ def _inputs(args: argparse.Namespace, err: TextIO) -> list[str] | None:
 
 def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from access_alerts import replay as engine  # the engine and its imports only for this command
+    from access_alerts import replayconfig
 
-    settings = PolicySettings(
-        tables=tuple(args.table),
-        allowed=tuple(args.allow),
-        allowed_management=tuple(args.allow_management),
-        watch_pipeline=False,
-        watch_table_management=True,
-    )
     try:
-        Policy(settings, monitor_all_tables=not args.table)  # validated here, built again in each worker
+        chosen = replayconfig.resolve(
+            config_file=args.config,
+            function=args.function,
+            tables=tuple(args.table),
+            allowed=tuple(args.allow),
+            allowed_management=tuple(args.allow_management),
+        )
+        settings = chosen.settings
+        Policy(settings, monitor_all_tables=chosen.monitor_all_tables)  # checked here, built in each worker
         selection = Selection.from_options(args.since, args.until, args.account, args.region)
-    except (PatternError, SelectionError) as exc:
-        print(f"replay: {exc}", file=err)
+    except (PatternError, SelectionError, ConfigError) as exc:
+        print(clean(f"replay: {exc}"), file=err)
         return EXIT_USAGE
+    key_values = args.key_values or chosen.key_values or "show"
     if args.webhook is not None and args.destinations is not None:
         print("replay: give --webhook or --destinations, not both", file=err)
         return EXIT_USAGE
@@ -232,15 +249,15 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     delivered: list[int] = []
     # "hash" needs a secret: a fresh one per run makes equal keys recognisable within this replay only.
-    secret = secrets.token_hex(32) if args.key_values == "hash" else None
+    secret = secrets.token_hex(32) if key_values == "hash" else None
 
     def deliver(alerts: list[Decision]) -> bool:
         delivered.append(len(alerts))
-        return _deliver(alerts, args.webhook, routing, args.key_values, secret, err) == EXIT_OK
+        return _deliver(alerts, args.webhook, routing, key_values, secret, err) == EXIT_OK
 
     options = engine.Options(
         settings=settings,
-        monitor_all_tables=not args.table,
+        monitor_all_tables=chosen.monitor_all_tables,
         output=args.format,
         selection=selection,
         keep_alerts=delivering,

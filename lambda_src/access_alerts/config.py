@@ -211,9 +211,18 @@ def load_config(environ: Mapping[str, str]) -> Config:
             "for local runs. The ACCESS_ALERTS_TABLES-style variables of earlier versions are no longer "
             "read: deploy the module and its function together"
         )
+    return read_document(raw, source, expected_sha256=expected_sha, local=not parameter)
+
+
+def read_document(
+    raw: str, source: str, *, expected_sha256: str | None = None, local: bool = False
+) -> Config:
+    """Decode (plain JSON or base64(gzip(JSON))), check against ``expected_sha256`` when given, and parse
+    one configuration document. ``source`` names it in errors; ``local`` as in :func:`parse_document`.
+    Fetches nothing: secrets stay named by their parameters until first use."""
     data = decode_document(raw, source)
-    if expected_sha is not None:
-        _check_sha256(data, expected_sha, source)
+    if expected_sha256 is not None:
+        _check_sha256(data, expected_sha256, source)
     try:
         document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -223,7 +232,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source} is not JSON ({exc.msg} at position {exc.pos})") from None
     try:
-        return parse_document(document, local=not parameter)
+        return parse_document(document, local=local)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
