@@ -17,6 +17,7 @@ import pytest
 
 from access_alerts import cli, handler
 from access_alerts.webhook import PostResult
+from tests.fakes import pool
 from tests.generators import config_document
 from tests.unit.test_records_fixtures import FIXTURES, SETTINGS, load_fixture
 from tools.payloads import encode_subscription
@@ -92,11 +93,11 @@ def test_config_counts_like_the_handler_with_the_same_document(
     code, rows, _ = replay(["--config", str(cfg), str(trail_file)], capsys)
     assert code == 0
     state = handler.build_state({"ACCESS_ALERTS_CONFIG": json.dumps(document)})
-    summary, _ = handler.process_event(
-        encode_subscription([rec for rec, _ in fixtures]),
-        state,
-        post=lambda payload, deadline: PostResult(ok=True, status=200, attempts=1),
+    state.senders = pool(
+        state.senders.routing,
+        {"default": lambda payload, deadline: PostResult(ok=True, status=200, attempts=1)},
     )
+    summary, _ = handler.process_event(encode_subscription([rec for rec, _ in fixtures]), state)
     kinds = [r["decision"] for r in rows]
     assert (summary.alert, summary.allowed, summary.ignored) == (
         kinds.count("alert"),
