@@ -82,3 +82,8 @@ output "alarm_names" {
   description = "Alarm names."
   value       = module.dynamodb_access_alerts.alarm_names
 }
+
+output "lambda_configuration" {
+  description = "The function's configuration document: `terraform output -json lambda_configuration > cfg.json`, then `replay --config cfg.json`."
+  value       = module.dynamodb_access_alerts.lambda_configuration
+}
