@@ -22,19 +22,22 @@ locals {
   # ---------------------------------------------------------------------------- names of our resources
   # Built from var.name rather than read from the resources wherever a resource ARN would create a cycle
   # (the key policy names the trail and log groups; the configuration document names the function).
-  trail_name               = var.name
-  trail_arn                = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
-  function_name            = var.name
-  function_arn             = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
-  trail_log_group_name     = "/aws/cloudtrail/${var.name}"
-  trail_log_group_arn      = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.trail_log_group_name}"
-  lambda_log_group_name    = "/aws/lambda/${local.function_name}"
-  lambda_log_group_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.lambda_log_group_name}"
-  queue_name               = "${var.name}-failed-alerts"
-  queue_arn                = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
-  bucket_name              = coalesce(var.trail_bucket_name, "${var.name}-trail-${local.account_id}-${local.region}")
-  lambda_role_name         = "${var.name}-lambda"
-  trail_role_name          = "${var.name}-cloudtrail-logs"
+  trail_name            = var.name
+  trail_arn             = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
+  function_name         = var.name
+  function_arn          = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
+  trail_log_group_name  = "/aws/cloudtrail/${var.name}"
+  trail_log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.trail_log_group_name}"
+  lambda_log_group_name = "/aws/lambda/${local.function_name}"
+  lambda_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.lambda_log_group_name}"
+  queue_name            = "${var.name}-failed-alerts"
+  queue_arn             = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
+  bucket_name           = coalesce(var.trail_bucket_name, "${var.name}-trail-${local.account_id}-${local.region}")
+  lambda_role_name      = "${var.name}-lambda"
+  trail_role_name       = "${var.name}-cloudtrail-logs"
+  # role_path is "/" or "/a/b/": the ARN is arn:P:iam::A:role/a/b/NAME.
+  lambda_role_arn          = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.lambda_role_name}"
+  trail_role_arn           = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.trail_role_name}"
   ssm_prefix               = "/dynamodb-access-alerts/${var.name}"
   key_hash_parameter_name  = "${local.ssm_prefix}/key-hash-secret"
   module_webhook_parameter = "${local.ssm_prefix}/slack-webhook-url"

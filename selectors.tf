@@ -9,10 +9,12 @@ module "selectors" {
   account_id  = local.account_id
   region      = local.region
   table_names = var.table_names
+  table_arns  = var.table_arns
 
   allowed_role_arns               = var.allowed_role_arns
   exclude_allowed_roles_at_source = var.exclude_allowed_roles_at_source
   track_reads                     = var.track_reads
+  track_stream_reads              = var.track_stream_reads
   include_management_events       = var.watch_pipeline || var.watch_table_management
   rules                           = local.rules
 }

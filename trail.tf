@@ -2,20 +2,23 @@
 # management events when the pipeline or the tables' control plane is watched. Everything goes to S3 and
 # to the log group the subscription filter reads.
 #
-# Single-Region on purpose: table ARNs carry the Region, so data events of these tables only occur here,
-# and the pipeline's resources live here too. A multi-Region trail would add every other Region's write
-# management events (billed as a second copy) for nothing the Lambda alerts on. For the same reason global
-# service events (IAM, STS, CloudFront) are off: the Lambda does not alert on them.
+# Single-Region while every watched table is in the provider's Region: table ARNs carry the Region, so data
+# events of these tables only occur here, and the pipeline's resources live here too; a multi-Region trail
+# would add every other Region's write management events (billed as a second copy) for nothing the Lambda
+# alerts on. A watched table in another Region (table_arns) makes it multi-Region (modules/selectors says
+# why, output multi_region_reason): a single-Region trail logs data events only of its own Region's
+# resources. CloudTrail requires a multi-Region trail to include global service events (IAM, STS), so
+# those come with it; the Lambda then alerts on IAM changes to the module's own roles (tamper).
 
 resource "aws_cloudtrail" "this" {
-  #checkov:skip=CKV_AWS_67:Deliberately single-Region: the watched tables and the pipeline are regional (see comment above).
+  #checkov:skip=CKV_AWS_67:Multi-Region exactly when a watched table is in another Region (see comment above); otherwise the watched tables and the pipeline are regional.
   #checkov:skip=CKV_AWS_252:Nobody consumes per-file SNS notifications; alerts come from the CloudWatch Logs subscription.
   name                          = local.trail_name
   s3_bucket_name                = aws_s3_bucket.this.id
   kms_key_id                    = local.kms_key_arn
   enable_log_file_validation    = true
-  is_multi_region_trail         = false
-  include_global_service_events = false
+  is_multi_region_trail         = module.selectors.multi_region
+  include_global_service_events = module.selectors.multi_region
   enable_logging                = true
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail.arn}:*" # the provider wants the ":*"
   cloud_watch_logs_role_arn     = aws_iam_role.trail.arn

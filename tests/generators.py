@@ -200,12 +200,14 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": None,
             "ssm_parameter_names": [],
+            "role_arns": [],
         },
         "key_values": "show",
         "key_hash_parameter": None,
         "destinations": {"default": {"type": "slack_webhook", "url": webhook_url}},
         "default_destinations": ["default"],
         "routes": [],
+        "home": {"partition": "aws", "account": ACCOUNT, "region": "us-east-1"},
     }
     document.update(fields)
     return document

@@ -87,3 +87,13 @@ output "lambda_configuration" {
   description = "The function's configuration document: `terraform output -json lambda_configuration > cfg.json`, then `replay --config cfg.json`."
   value       = module.dynamodb_access_alerts.lambda_configuration
 }
+
+output "multi_region_reason" {
+  description = "Why the trail is multi-Region (null when it is not)."
+  value       = module.dynamodb_access_alerts.multi_region_reason
+}
+
+output "selector_value_count" {
+  description = "Selector values used, out of CloudTrail's 500 per trail."
+  value       = module.dynamodb_access_alerts.selector_value_count
+}

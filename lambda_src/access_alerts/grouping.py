@@ -1,7 +1,8 @@
 """Group the alerts of one invocation so a storm becomes a handful of messages.
 
-Data (and unparseable) alerts with the same principal (identity + session), the same tables and
-the same access kind become one :class:`AlertGroup`. Tamper and control-plane alerts are never
+Data (and unparseable) alerts with the same principal (identity + session), the same tables, the same
+access kind and the same Region become one :class:`AlertGroup` (a table and its replica in another Region
+share a name, but each message links to the console of one Region). Tamper and control-plane alerts are never
 merged: each is its own group. Groups keep every eventID (duplicates are recognised by them) but
 only a bounded sample of everything else, so memory stays flat however big the storm.
 
@@ -205,7 +206,7 @@ def group_alerts(decisions: Iterable[Decision]) -> list[AlertGroup]:
             singles.append((position, builder))
             position += 1
             continue
-        key = (kind, _principal_key(principal), tables, access)
+        key = (kind, _principal_key(principal), tables, access, event.region if event else None)
         builder_or_none = builders.get(key)
         if builder_or_none is None:
             builder_or_none = _Builder(kind, principal, tables, access)

@@ -89,7 +89,8 @@ class AccessEvent:
     keys: tuple[Mapping[str, Any], ...] = ()
     attribute_names: tuple[str, ...] = ()  # item/projection attribute names, never values
     statements: tuple[str, ...] = ()  # PartiQL statements as CloudTrail redacted them
-    # Management events: the pipeline resource or table the call touched, for the message.
+    # For the message: the pipeline resource or table a management call touched, or the stream a stream
+    # read (a data event) read.
     target: str | None = None
     # Management events outside DynamoDB: every resource the call names (tamper checks these).
     targets: tuple[str, ...] = ()
@@ -119,6 +120,7 @@ class PipelineResources:
     queue_arn: str | None = None
     kms_key_arn: str | None = None
     ssm_parameter_names: tuple[str, ...] = ()
+    role_arns: tuple[str, ...] = ()  # the function's and CloudTrail's roles (IAM calls on them are tamper)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,9 @@ TARGET_FIELDS = (
     # S3
     "bucketName",
     "BucketName",
+    # IAM (role names carry no path)
+    "roleName",
+    "RoleName",
     # DynamoDB
     "tableName",
     "TableName",
@@ -126,6 +129,8 @@ class PipelineWatch:
                 self.queue.add(f"{parts[3]}/{parts[4]}")  # ACCOUNT/NAME, as in a queue URL
         self.kms: set[str] = {res.kms_key_arn, _name_of(res.kms_key_arn)} if res.kms_key_arn else set()
         self.ssm = {_ssm_name(p) for p in res.ssm_parameter_names if p}
+        # IAM names a role by its name (unique in an account), without the path its ARN carries.
+        self.roles = {_name_of(a) for a in res.role_arns if a}
 
     def touched(self, source: str, event_name: str, targets: Sequence[str]) -> str | None:
         """The first of ``targets`` that is a pipeline resource, when the call is a tamper call."""
@@ -151,4 +156,6 @@ class PipelineWatch:
             return t in self.kms  # key ARN or key id
         if source == "ssm.amazonaws.com":
             return _ssm_name(t) in self.ssm
+        if source == "iam.amazonaws.com":
+            return _name_of(t) in self.roles  # roleName, or a role ARN in resources
         return False

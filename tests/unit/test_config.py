@@ -17,6 +17,7 @@ from access_alerts import config as config_mod
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
+    Home,
     check_webhook_url,
     delivery_settings_for_cli,
     load_config,
@@ -52,12 +53,14 @@ def full_document() -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": "",
             "ssm_parameter_names": ["/p/webhook"],
+            "role_arns": [f"arn:aws:iam::{A}:role/alerting/prod-alerts-lambda"],
         },
         "key_values": "hash",
         "key_hash_parameter": "/p/hash",
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
     }
 
 
@@ -134,7 +137,9 @@ def test_every_field_is_read() -> None:
         log_group_names=("/aws/cloudtrail/x", "/aws/lambda/y"),
         function_name="f",
         ssm_parameter_names=("/p/webhook",),
+        role_arns=(f"arn:aws:iam::{A}:role/alerting/prod-alerts-lambda",),
     )
+    assert cfg.home == Home(partition="aws", account=A, region="eu-west-1")
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
@@ -264,6 +269,16 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("pipeline.role_arns", ..., "pipeline lacks the field(s) role_arns"),
+        ("pipeline.role_arns", [""], "pipeline.role_arns[0] must be a non-empty string"),
+        ("home", ..., "the document lacks the field(s) home"),
+        ("home", "us-east-1", "home must be an object, got a string"),
+        ("home.zone", "a", "home has unknown field(s) zone"),
+        ("home.region", ..., "home lacks the field(s) region"),
+        ("home.partition", "aws-eu", "home.partition must be one of aws, aws-cn, aws-us-gov"),
+        ("home.account", "12345", "home.account must be a 12-digit account id"),
+        ("home.region", "Europe", "home.region must be a Region name such as us-east-1"),
+        ("home.region", None, "home.region must be a non-empty string, got null"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
