@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import estate
 from tests.e2e.deployment import Deployment, deployed, require_or_skip
 from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator
 from tools.tf import TerraformSetupError, find_terraform
@@ -47,13 +48,16 @@ def e2e_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def deployment(emulator: Emulator, receiver: WebhookReceiver, e2e_workdir: Path) -> Iterator[Deployment]:
-    """examples/complete with envs/prod.tfvars. prod.tfvars names an SSM parameter that the platform team
-    manages: it is created first, holding the receiver's URL."""
+    """examples/complete with envs/prod.tfvars, then tests/e2e/estate.py's variables (300 tables by name
+    besides prod's family and replica: issue 10's estate, shared by every e2e test). prod.tfvars names an
+    SSM parameter that the platform team manages: it is created first, holding the receiver's URL."""
     emulator.client("ssm").put_parameter(
         Name=WEBHOOK_PARAMETER, Type="SecureString", Value=receiver.url, Overwrite=True
     )
     try:
-        with deployed(emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE]) as applied:
+        with deployed(
+            emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE], variables=estate.VARIABLES
+        ) as applied:
             yield applied
     except TerraformSetupError as exc:
         require_or_skip(str(exc))
