@@ -66,8 +66,8 @@ run "configuration_document_content" {
 
   assert {
     condition = sort(keys(output.lambda_configuration)) == tolist([
-      "allowed", "allowed_management", "default_destinations", "destinations", "key_hash_parameter", "key_values",
-      "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
+      "allowed", "allowed_management", "default_destinations", "destinations", "home", "key_hash_parameter",
+      "key_values", "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
     ])
     error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."
   }
@@ -119,6 +119,7 @@ run "configuration_document_content" {
       queue_arn           = "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts"
       kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
       ssm_parameter_names = ["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"]
+      role_arns           = ["arn:aws:iam::123456789012:role/unit-lambda", "arn:aws:iam::123456789012:role/unit-cloudtrail-logs"]
     })
     error_message = "The pipeline's resources (configuration parameter included, so changing it is tamper)."
   }
