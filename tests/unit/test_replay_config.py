@@ -35,6 +35,7 @@ def fixture_document(**fields: Any) -> dict[str, Any]:
         "queue_arn": PIPELINE.queue_arn,
         "kms_key_arn": PIPELINE.kms_key_arn,
         "ssm_parameter_names": list(PIPELINE.ssm_parameter_names),
+        "role_arns": list(PIPELINE.role_arns),
     }
     values: dict[str, Any] = {
         "tables": list(SETTINGS.tables),
