@@ -38,15 +38,10 @@ locals {
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null
-    # Secrets are named by their parameter, never written into the document.
-    destinations = {
-      default = {
-        type          = "slack_webhook"
-        url_parameter = local.webhook_parameter_name
-      }
-    }
-    default_destinations = ["default"]
-    routes               = []
+    # Secrets are named by their parameter, never written into the document (destinations.tf).
+    destinations         = local.all_destinations
+    default_destinations = var.default_destinations
+    routes               = var.routes
   }
 
   configuration_json   = jsonencode(local.configuration)
@@ -78,6 +73,26 @@ resource "terraform_data" "configuration" {
     precondition {
       condition     = length(local.malformed_allowed) == 0
       error_message = "allowed_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed)}. ${local.allow_list_syntax_hint}"
+    }
+    precondition {
+      condition     = length(local.all_destinations) > 0
+      error_message = "No destination: set slack_webhook_url or slack_webhook_url_ssm_parameter_name (the destination named default), or destinations."
+    }
+    precondition {
+      condition     = !(local.shorthand_given && contains(keys(var.destinations), "default"))
+      error_message = "destinations has an entry named default, and slack_webhook_url or slack_webhook_url_ssm_parameter_name creates one too: rename the entry or drop the shorthand."
+    }
+    precondition {
+      condition     = length(local.unknown_route_destinations) == 0
+      error_message = "routes name destinations that do not exist: ${jsonencode(local.unknown_route_destinations)}. Known destinations: ${jsonencode(local.destination_names)}."
+    }
+    precondition {
+      condition     = length(local.unknown_default_destinations) == 0
+      error_message = "default_destinations names destinations that do not exist: ${jsonencode(local.unknown_default_destinations)}. Known destinations: ${jsonencode(local.destination_names)} (the shorthand slack_webhook_url creates the one named default)."
+    }
+    precondition {
+      condition     = length(local.unreached_destinations) == 0
+      error_message = "Nothing would ever reach the destinations ${jsonencode(local.unreached_destinations)}: they are in no route and not in default_destinations. Route to them or remove them."
     }
     precondition {
       condition     = length(local.malformed_allowed_management) == 0

@@ -56,11 +56,11 @@ locals {
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
   ])
   # Every parameter the function reads: a change to any of them by someone not allowed is tamper.
-  ssm_parameter_names = compact([
+  ssm_parameter_names = distinct(compact(concat([
     local.configuration_parameter_name,
-    local.webhook_parameter_name,
+    local.webhook_parameter_name == null ? "" : local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
-  ])
+  ], local.destination_parameter_names)))
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)
   # CloudTrail writes one JSON record per log event. The pattern lets through:

@@ -69,7 +69,7 @@ output "kms_key_arn" {
 }
 
 output "webhook_ssm_parameter_name" {
-  description = "Name of the SecureString parameter the function reads the webhook URL from."
+  description = "Name of the SecureString parameter the function reads the shorthand webhook URL (the destination named default) from; null without the shorthand."
   value       = local.webhook_parameter_name
 }
 
@@ -111,4 +111,9 @@ output "subscription_filter_pattern" {
 output "alarm_names" {
   description = "Names of the CloudWatch alarms on undelivered alerts and on function errors."
   value       = [aws_cloudwatch_metric_alarm.queue.alarm_name, aws_cloudwatch_metric_alarm.errors.alarm_name]
+}
+
+output "routing_summary" {
+  description = "Per destination: its type, whether it is a default destination, the routes that name it, and in words what reaches it."
+  value       = local.routing_summary
 }

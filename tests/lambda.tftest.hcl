@@ -101,7 +101,7 @@ run "configuration_document_content" {
   }
 
   assert {
-    condition     = output.lambda_configuration.destinations == { default = { type = "slack_webhook", url_parameter = "/dynamodb-access-alerts/unit/slack-webhook-url" } } && tolist(output.lambda_configuration.default_destinations) == tolist(["default"]) && length(output.lambda_configuration.routes) == 0
+    condition     = keys(output.lambda_configuration.destinations) == ["default"] && output.lambda_configuration.destinations.default.type == "slack_webhook" && output.lambda_configuration.destinations.default.url_parameter == "/dynamodb-access-alerts/unit/slack-webhook-url" && tolist(output.lambda_configuration.default_destinations) == tolist(["default"]) && length(output.lambda_configuration.routes) == 0
     error_message = "One slack_webhook destination named default, by parameter; it is the default destination; no routes."
   }
 
