@@ -164,10 +164,14 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     assert document["watch_pipeline"] == var(deployment, "watch_pipeline")
     assert document["watch_table_management"] == var(deployment, "watch_table_management")
     assert document["key_values"] == var(deployment, "key_values")
-    assert document["destinations"] == {
-        "default": {"type": "slack_webhook", "url_parameter": WEBHOOK_PARAMETER}
+    destinations = document["destinations"]
+    assert {k: v for k, v in destinations["default"].items() if v is not None} == {
+        "type": "slack_webhook",
+        "url_parameter": WEBHOOK_PARAMETER,
     }
-    assert document["default_destinations"] == ["default"]
+    assert set(destinations) == {"default", *var(deployment, "destinations")}
+    assert document["default_destinations"] == var(deployment, "default_destinations")
+    assert [r["name"] for r in document["routes"]] == [r["name"] for r in var(deployment, "routes")]
     pipeline = document["pipeline"]
     assert pipeline["trail_arn"] == deployment.outputs["trail_arn"]
     assert pipeline["function_name"] == fn["FunctionName"]
