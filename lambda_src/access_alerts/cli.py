@@ -8,7 +8,6 @@ the rest succeeded; a delivery failure on top of that still prints its error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import sys
@@ -22,6 +21,7 @@ from access_alerts.destinations import Routing
 from access_alerts.model import Decision, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.sources import SourceError, iter_file_records
+from access_alerts.text import json_line
 
 EXIT_OK = 0
 EXIT_DELIVERY = 1
@@ -245,7 +245,8 @@ def replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if d.kind == "alert" and delivering:
                     to_deliver.append(d)
                 if jsonl:
-                    out.write(json.dumps(decision_record(d), ensure_ascii=False) + "\n")
+                    # json_line: a lone surrogate or a line separator in a record must not break the output
+                    out.write(json_line(decision_record(d)) + "\n")
                 elif d.kind == "alert":
                     out.write(_text_line(d) + "\n")
         except SourceError as exc:

@@ -1,30 +1,24 @@
 """The facts of an alert group as plain, bounded text, for the formats that are not Slack mrkdwn (Teams cards,
-SNS text). Each format escapes them its own way; nothing here is escaped, but every value is flattened to one
-line, stripped of invisible and direction-changing characters, and bounded.
-
-:func:`plain` is the neutraliser for formats whose clients may turn text into links (an email client, Teams):
-``https://x`` becomes ``https[:]//x`` and ``www.`` becomes ``www[.]``, so a session name or user agent cannot
-become a clickable link. A bare domain (``evil.example``) may still be linked by some clients: nothing in a
-record can be told apart from a table name with dots, so it is left as it is.
+SNS text). Each format escapes them its own way; nothing here is escaped, but every value goes through
+:func:`plain`, which is :func:`access_alerts.text.neutral`: flattened to one line, invisible and
+direction-changing characters made visible, no live link scheme (``https://x`` becomes ``https[:]//x``, so an
+email client or Teams finds no link in a session name or user agent), and bounded. A bare domain
+(``evil.example``) may still be linked by some clients: nothing in a record can be told apart from a table
+name with dots, so it is left as it is.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 
+from . import text as _text
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
-ELLIPSIS: Final = "\u2026"
+ELLIPSIS: Final = _text.ELLIPSIS
 MAX_VALUES: Final = 5
 MAX_EVENT_IDS: Final = 10
-# Zero-width and bidirectional-control characters: shown as U+FFFD so a hidden change is visible.
-_INVISIBLE_RE: Final = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c\u180e]")
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SCHEME_RE: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(//|\\\\)")
-_WWW_RE: Final = re.compile(r"(?i)\bwww\.")
 
 TITLES: Final[dict[str, str]] = {
     "data": "DynamoDB data access",
@@ -35,19 +29,12 @@ TITLES: Final[dict[str, str]] = {
 SEVERITIES: Final = ("critical", "high", "medium")
 
 
-def clip(text: str, limit: int) -> str:
-    if limit <= 0:
-        return ""
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+clip = _text.clip
 
 
 def plain(value: object, limit: int = 300) -> str:
-    """One line of untrusted text, safe to show as plain text: no control or invisible characters, no live
-    link scheme, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else str(value)
-    text = _CONTROL_RE.sub(" ", _INVISIBLE_RE.sub("\ufffd", text))
-    text = _WWW_RE.sub("www[.]", _SCHEME_RE.sub(r"\1[:]\2", text))
-    return clip(text, limit)
+    """One line of untrusted text, safe to show as plain text: :func:`access_alerts.text.neutral`."""
+    return _text.neutral(value, limit)
 
 
 def severity(group: AlertGroup) -> str:

@@ -27,7 +27,8 @@ def key_digest(key: Mapping[str, Any], secret: bytes) -> str:
     import hashlib  # imported on first use: only the "hash" mode needs it (keeps cold starts short)
     import hmac
 
-    mac = hmac.new(secret, canonical_key(key).encode("utf-8"), hashlib.sha256)
+    # surrogatepass: a lone surrogate in a key (legal in JSON) hashes to its own digest instead of raising.
+    mac = hmac.new(secret, canonical_key(key).encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "hmac:" + mac.hexdigest()[:DIGEST_HEX_CHARS]
 
 

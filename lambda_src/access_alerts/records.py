@@ -16,7 +16,7 @@ from access_alerts import rules
 from access_alerts.identity import resolve_principal, split_arn
 from access_alerts.model import Access, AccessEvent
 from access_alerts.tamper import management_targets
-from access_alerts.text import text_or_none
+from access_alerts.text import is_region, text_or_none
 
 _READ_VERBS = frozenset({"SELECT", "EXISTS"})
 _READ_PREFIXES = ("Describe", "List", "Get", "Lookup")
@@ -29,6 +29,7 @@ _STATEMENT_TABLE = re.compile(
     r"""\b(?:FROM|INTO|UPDATE)\s+(?:"([^"]{1,255})"|([A-Za-z0-9_.\-]{1,255}))""", re.IGNORECASE
 )
 _VERB = re.compile(r"\s*\(?\s*([A-Za-z]+)")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 Category = Literal["data", "management"]
 
@@ -305,9 +306,16 @@ def _access(event_name: str, category: Category, dynamodb: bool, statements: lis
 
 def _table_arns(found: _Collector, region: str | None, account: str | None) -> tuple[str, ...]:
     """The tables' ARNs. Names from request parameters without an ARN are placed in the record's
-    account and Region (when the record says which)."""
+    account and Region, when the record says which and both have their shape in full (a Region with a
+    trailing newline would give an ARN that matches no watched table: the name alone is then compared, which
+    fails closed)."""
     arns = dict(found.arns)
-    if region and account and len(arns) < len(found.tables):
+    if (
+        len(arns) < len(found.tables)
+        and is_region(region)
+        and account is not None
+        and _ACCOUNT.fullmatch(account)
+    ):
         known = {a.rsplit("/", 1)[-1] for a in arns}
         partition = partition_of_region(region)
         for name in found.tables:
