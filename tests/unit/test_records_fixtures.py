@@ -28,6 +28,7 @@ SETTINGS = PolicySettings(
         f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ReadOnly_*",
         "dynamodb.amazonaws.com",
         f"arn:aws:iam::{ACCT}:user/ci-*",
+        f"arn:aws:iam::{ACCT}:role/service/billing-*",  # a path and a wildcard in the name
     ),
     allowed_management=(f"arn:aws:iam::{ACCT}:role/deployer",),
     watch_pipeline=True,
