@@ -9,6 +9,7 @@ The classes of DynamoDB APIs come from ``rules.json`` (:mod:`access_alerts.rules
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -278,13 +279,46 @@ _READERS = {
 # -- parse_record and its steps ------------------------------------------------------------------------
 
 
-def _collect(record: Mapping[str, Any], params: Mapping[str, Any], dynamodb: bool) -> _Collector:
-    """Tables named in ``resources``, and for DynamoDB calls everything in the request parameters."""
+# Fields that hold a table's name (any DynamoDB ARN that names a table is read wherever it is).
+_TABLE_NAME_FIELDS = frozenset(
+    {"tableName", "TableName", "globalTableName", "GlobalTableName", "targetTableName", "TargetTableName"}
+    | {"sourceTableName", "SourceTableName"}
+)
+MAX_WALK_NODES = 500  # values looked at when searching a management record for its table
+
+
+def _walk_for_tables(found: _Collector, value: object) -> None:
+    """Every table a JSON value names anywhere in it (a table-name field, or a DynamoDB ARN that names a
+    table), breadth first and bounded: for management calls whose known fields name no table, such as an
+    ``UpdateTable`` that names it only in ``responseElements.tableDescription``."""
+    queue: deque[tuple[str | None, object]] = deque([(None, value)])
+    seen = 0
+    while queue and seen < MAX_WALK_NODES:
+        field, item = queue.popleft()
+        seen += 1
+        if isinstance(item, dict):
+            queue.extend(item.items())
+        elif isinstance(item, list):
+            queue.extend((None, entry) for entry in item)
+        elif isinstance(item, str) and (item.startswith("arn:") or field in _TABLE_NAME_FIELDS):
+            found.table(item)
+
+
+def _collect(
+    record: Mapping[str, Any], params: Mapping[str, Any], dynamodb: bool, category: Category
+) -> _Collector:
+    """Tables named in ``resources``, and for DynamoDB calls everything in the request parameters. A DynamoDB
+    management call whose known fields name no table is searched further: ``responseElements``, then every
+    value of the request (fail closed: a write whose table cannot be found alerts, see policy.py)."""
     found = _Collector()
     for arn in resources_arns(record):
         found.table(arn)
     if dynamodb and params:
         found.scan(params)
+    if dynamodb and category == "management" and not found.tables:
+        _walk_for_tables(found, record.get("responseElements"))
+        if not found.tables:
+            _walk_for_tables(found, params)
     return found
 
 
@@ -299,7 +333,7 @@ def _access(event_name: str, category: Category, dynamodb: bool, statements: lis
         return "read"
     if event_name in apis.writes:
         return "write"
-    if category == "management" and event_name.startswith(_READ_PREFIXES):
+    if category == "management" and apis.is_management_read(event_name):
         return "read"
     return "write"
 
@@ -353,7 +387,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     if not isinstance(params, dict):
         params = {}
 
-    found = _collect(record, params, dynamodb)
+    found = _collect(record, params, dynamodb, category)
     region = text_or_none(record.get("awsRegion"))
     account = text_or_none(record.get("recipientAccountId"))
     tables = tuple(found.tables)

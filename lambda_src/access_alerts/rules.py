@@ -30,7 +30,8 @@ class RulesError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class DynamoDBApis:
     """DynamoDB API names by what they do. Item and stream reads are data reads; PartiQL is decided by
-    statement; management APIs are the control plane (``control_plane`` are the ones that alert)."""
+    statement; management APIs are the control plane: a read when the name starts with one of
+    ``management_read_prefixes``, else a write, and every write alerts unless it is ``harmless_writes``."""
 
     event_sources: frozenset[str]
     writes: frozenset[str]
@@ -38,8 +39,12 @@ class DynamoDBApis:
     stream_reads: frozenset[str]
     partiql: frozenset[str]
     management: frozenset[str]
-    control_plane: frozenset[str]
+    management_read_prefixes: tuple[str, ...]
+    harmless_writes: frozenset[str]
     data: frozenset[str]  # all of writes, reads, stream_reads and partiql: data whatever eventCategory says
+
+    def is_management_read(self, event_name: str) -> bool:
+        return event_name.startswith(self.management_read_prefixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,10 @@ def parse_rules(document: object) -> Rules:
             stream_reads=stream_reads,
             partiql=partiql,
             management=apis("management_apis"),
-            control_plane=apis("control_plane_apis"),
+            management_read_prefixes=_strings(
+                ddb.get("management_read_prefixes"), "dynamodb.management_read_prefixes"
+            ),
+            harmless_writes=apis("harmless_management_writes"),
             data=writes | reads | stream_reads | partiql,
         ),
         pipeline_calls=MappingProxyType(watched),
