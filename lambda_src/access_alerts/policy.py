@@ -277,12 +277,8 @@ class Policy:
 
 
 def __getattr__(name: str) -> object:
-    """Names that moved to :mod:`access_alerts.rules`, kept (read lazily) only for the Terraform-parity
-    tests written before rules.json existed. Remove when those tests read ``access_alerts.rules``."""
+    """A name that moved to :mod:`access_alerts.rules`, kept (read lazily) for the Terraform-parity test
+    written before rules.json existed. Remove when that test reads ``access_alerts.rules``."""
     if name == "PATTERN_SHAPE":
         return rules.allow_list_shape()
-    if name == "TAMPER_EVENTS":
-        return {source: calls.calls for source, calls in rules.pipeline_calls().items() if calls.calls}
-    if name == "LAMBDA_TAMPER_PREFIXES":
-        return rules.pipeline_calls()["lambda.amazonaws.com"].call_prefixes
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,8 +20,6 @@ from access_alerts.tamper import management_targets
 from access_alerts.text import is_region, text_or_none
 
 _READ_VERBS = frozenset({"SELECT", "EXISTS"})
-_READ_PREFIXES = ("Describe", "List", "Get", "Lookup")
-
 MAX_KEYS = 50
 MAX_ATTRIBUTE_NAMES = 100
 MAX_STATEMENTS = 50
@@ -325,7 +323,7 @@ def _collect(
 def _access(event_name: str, category: Category, dynamodb: bool, statements: list[str]) -> Access:
     """Read or write, by API name (PartiQL: by statement). Anything unknown is a write (fail closed)."""
     if not dynamodb:
-        return "read" if event_name.startswith(_READ_PREFIXES) else "write"
+        return "read" if event_name.startswith(rules.pipeline_read_prefixes()) else "write"
     apis = rules.dynamodb()
     if event_name in apis.partiql or statements:
         return statements_access(statements)
@@ -397,7 +395,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     if category == "management" and dynamodb:
         target = _table_target(params, table_arns, tables)
     elif category == "management":
-        targets = management_targets(params, resources_arns(record))
+        targets = management_targets(params, resources_arns(record), record.get("responseElements"))
         target = targets[0] if targets else None
     error_message = record.get("errorMessage")
     console = record.get("sessionCredentialFromConsole")

@@ -175,3 +175,101 @@ def _encode(document: dict[str, Any]) -> str:
     import gzip
 
     return base64.b64encode(gzip.compress(json.dumps(document).encode("utf-8"))).decode("ascii")
+
+
+# -- the tamper catalogue -------------------------------------------------------------------------------
+
+PIPE = SETTINGS.pipeline
+NAMING = {  # one request parameter per service that names the pipeline's resource of that service
+    "cloudtrail.amazonaws.com": {"name": PIPE.trail_arn},
+    "s3.amazonaws.com": {"bucketName": PIPE.trail_bucket},
+    "logs.amazonaws.com": {"logGroupName": PIPE.log_group_names[0]},
+    "lambda.amazonaws.com": {"functionName": PIPE.function_name},
+    "sqs.amazonaws.com": {"queueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/ddb-alerts-failed"},
+    "kms.amazonaws.com": {"keyId": PIPE.kms_key_arn},
+    "ssm.amazonaws.com": {"name": PIPE.ssm_parameter_names[0]},
+}
+CATALOGUE = [
+    (source, name, kind)
+    for source, calls in sorted(rules.pipeline_calls().items())
+    if source in NAMING
+    for kind, names in (("write", calls.calls), ("harmless", calls.not_tamper))
+    for name in sorted(names)
+]
+
+
+def pipeline_call(source: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = management_call(name, eventSource=source, requestParameters=params, responseElements=None)
+    record.pop("resources")
+    return record
+
+
+def test_the_issue_s_pipeline_calls_are_in_the_catalogue() -> None:
+    issue = {
+        "logs.amazonaws.com": {
+            "PutDataProtectionPolicy",
+            "DeleteDataProtectionPolicy",
+            "PutTransformer",
+            "DeleteTransformer",
+            "PutIndexPolicy",
+            "PutAccountPolicy",
+            "DeleteAccountPolicy",
+        },
+        "lambda.amazonaws.com": {
+            "PublishVersion",
+            "PutFunctionCodeSigningConfig",
+            "PutFunctionRecursionConfig",
+            "PutRuntimeManagementConfig",
+        },
+        "s3.amazonaws.com": {
+            "PutBucketOwnershipControls",
+            "PutBucketReplication",
+            "PutBucketNotificationConfiguration",
+            "PutBucketLogging",
+        },
+        "sqs.amazonaws.com": {"AddPermission", "RemovePermission"},
+        "kms.amazonaws.com": {"UpdateAlias", "DeleteAlias", "ReplicateKey"},
+    }
+    for source, names in issue.items():
+        assert names <= rules.pipeline_calls()[source].calls, source
+    assert rules.pipeline_calls()["logs.amazonaws.com"].account_calls == {
+        "PutAccountPolicy",
+        "DeleteAccountPolicy",
+    }
+
+
+@pytest.mark.parametrize(("source", "name", "kind"), CATALOGUE)
+def test_every_catalogued_call_on_a_pipeline_resource(source: str, name: str, kind: str) -> None:
+    d = Policy(SETTINGS).evaluate(pipeline_call(source, name, NAMING[source]))
+    if kind == "write":
+        assert (d.kind, d.alert_kind) == ("alert", "tamper"), d.reason
+    else:
+        assert d.kind == "ignored", d.reason
+
+
+@pytest.mark.parametrize("source", sorted(NAMING))
+def test_unknown_and_versioned_writes_fail_closed_and_reads_do_not(source: str) -> None:
+    policy = Policy(SETTINGS)
+    assert policy.evaluate(pipeline_call(source, "ChangeSomethingNew", NAMING[source])).alert_kind == "tamper"
+    assert (
+        policy.evaluate(pipeline_call(source, "ChangeSomethingNew20990101v7", NAMING[source])).kind == "alert"
+    )
+    assert policy.evaluate(pipeline_call(source, "DescribeSomethingNew", NAMING[source])).kind == "ignored"
+    assert (
+        policy.evaluate(pipeline_call(source, "ChangeSomethingNew", {"name": "not-ours"})).kind == "ignored"
+    )
+
+
+def test_account_wide_calls_alert_whatever_they_name() -> None:
+    policy = Policy(SETTINGS)
+    for name in ("PutAccountPolicy", "DeleteAccountPolicy"):
+        d = policy.evaluate(pipeline_call("logs.amazonaws.com", name, {"policyName": "p"}))
+        assert (
+            d.alert_kind == "tamper" and d.event is not None and "every log group" in (d.event.target or "")
+        )
+    # A deployment that watches no log group of its own is not blinded by them.
+    unwatched = replace(SETTINGS, pipeline=replace(SETTINGS.pipeline, log_group_names=()))
+    assert (
+        Policy(unwatched).evaluate(pipeline_call("logs.amazonaws.com", "PutAccountPolicy", {})).kind
+        == "ignored"
+    )
