@@ -74,6 +74,18 @@ def who(group: AlertGroup) -> str:
     return plain(p.display or p.arn or "unknown", 200)
 
 
+def merged_note(group: AlertGroup) -> str | None:
+    """For a group that merges a caller's groups (grouping.py's cap): how many, and what they spanned."""
+    if group.merged_groups <= 1:
+        return None
+    spans = [plural(group.distinct_sessions, "session")] if group.distinct_sessions > 1 else []
+    spans.append(plural(group.distinct_tables, "table"))
+    return (
+        f"{group.merged_groups:,} groups of this caller in one invocation were merged into this message "
+        f"({', '.join(spans)})."
+    )
+
+
 def summary(group: AlertGroup, name: str) -> str:
     """One or two sentences: who did what, and where the alert comes from."""
     if group.alert_kind == "unparseable" and group.principal is None:
@@ -85,7 +97,8 @@ def summary(group: AlertGroup, name: str) -> str:
     else:
         calls = plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"{calls} by {who(group)}, not on the allow-list."
-    return f"{text} (deployment {plain(name, 64)})"
+    note = merged_note(group)
+    return f"{text} (deployment {plain(name, 64)})" + (f" {note}" if note else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +132,20 @@ def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fac
         out.append(Fact("Principal", tuple(principal) or ("unknown",)))
         if p.session_name:
             out.append(Fact("Session", (plain(p.session_name, medium),), code=True))
+        elif group.distinct_sessions > 1:
+            shown = _values(group.sessions, medium)
+            more = group.distinct_sessions - len(shown)
+            first = (f"{group.distinct_sessions:,}: {shown[0]}", *shown[1:])
+            out.append(Fact("Sessions", first + ((f"and {more:,} more",) if more > 0 else ()), code=True))
         elif p.service:
             out.append(Fact("Service", (plain(p.service, short),), code=True))
     accounts = group.account_ids or ((p.account_id,) if p and p.account_id else ())
     if accounts:
         out.append(Fact("Account", _values(accounts, short), code=True))
     if group.tables:
-        out.append(Fact("Table", _values(group.tables, medium), code=True))
+        tables = _values(group.tables, medium)
+        more = max(group.distinct_tables, len(group.tables)) - len(tables)
+        out.append(Fact("Table", tables + ((f"and {more:,} more",) if more > 0 else ()), code=True))
     if group.targets:
         out.append(Fact("Resource", _values(group.targets, medium), code=True))
     if group.event_names:

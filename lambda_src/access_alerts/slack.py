@@ -25,6 +25,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from . import text as _text
+from .facts import merged_note
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
@@ -137,6 +138,11 @@ def _who(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
         fields[-1] = ("Principal", f"{val(p.display, lim.medium)}\n{who}")
     if p.session_name:
         fields.append(("Session", code(p.session_name, lim.medium)))
+    elif group.distinct_sessions > 1:  # a merged group of several sessions of one caller
+        shown = group.sessions[: lim.items]
+        more = group.distinct_sessions - len(shown)
+        sessions = f"{group.distinct_sessions:,}: " + _codes(shown, lim, lim.medium)
+        fields.append(("Sessions", sessions + (f" and {more:,} more" if more > 0 else "")))
     elif p.service:
         fields.append(("Service", code(p.service, lim.short)))
     accounts = [a for a in group.account_ids] or ([p.account_id] if p.account_id else [])
@@ -182,7 +188,11 @@ def _fields(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
 def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
     lines: list[str] = []
     if group.tables:
-        lines.append("*Table:* " + _codes(group.tables, lim, lim.medium))
+        tables = group.tables[: lim.items]
+        more = max(group.distinct_tables, len(group.tables)) - len(tables)
+        lines.append(
+            "*Table:* " + _codes(tables, lim, lim.medium) + (f" and {more:,} more" if more > 0 else "")
+        )
     if group.targets:
         lines.append("*Resource:* " + _codes(group.targets, lim, lim.medium))
     if group.keys:
@@ -259,6 +269,9 @@ def _summary(group: AlertGroup, name: str, lim: _Limits) -> str:
         calls = _plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"*{calls}* by {who}, not on the allow-list."
     text += f" (deployment *{val(name, 64)}*)"
+    note = merged_note(group)
+    if note:
+        text += f"\n_{esc(note)}_"
     if group.reasons:
         text += "\n*Why:* " + "; ".join(val(r, lim.medium) for r in group.reasons)
     return text

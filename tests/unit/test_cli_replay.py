@@ -93,7 +93,7 @@ def test_jsonl_has_the_documented_fields(trail_file: Path, capsys: pytest.Captur
         assert isinstance(row["tables"], list)
         assert (row["matched"] is not None) == (row["decision"] == "allowed")
         assert (row["alert_kind"] is not None) == (row["decision"] == "alert")
-    sso = [r for r in rows if r["principal"].endswith("AWSReservedSSO_ReadOnly_0f1e2d3c4b5a6978")]
+    sso = [r for r in rows if (r["principal"] or "").endswith("AWSReservedSSO_ReadOnly_0f1e2d3c4b5a6978")]
     assert sso[0]["decision"] == "allowed"
     assert sso[0]["matched"] == ALLOW[1]
     assert sso[0]["tables"] == ["Music"] and sso[0]["access"] == "read"
