@@ -37,6 +37,20 @@ def plain(value: object, limit: int = 300) -> str:
     return _text.neutral(value, limit)
 
 
+# Statements are shown as CloudTrail redacted them, with the key values' literals hashed or hidden too.
+STATEMENT_LABELS: Final[dict[str, str]] = {
+    "show": "Statement (as redacted by CloudTrail)",
+    "hash": "Statement (literals as keyed hashes)",
+    "hide": "Statement (literals hidden)",
+}
+
+
+def error_message(group: AlertGroup, keys: KeyFormatter, index: int = 0) -> str:
+    """The group's ``index``-th error message, with its record's key values hashed or hidden per ``keys``."""
+    values = group.error_values[index] if index < len(group.error_values) else ()
+    return keys.error_message(group.error_messages[index], values)
+
+
 def severity(group: AlertGroup) -> str:
     """critical: the pipeline itself; high: changes (writes, control plane) and what could not be read;
     medium: reads."""
@@ -173,11 +187,11 @@ def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fac
     if group.attribute_names:
         out.append(Fact("Attribute names", _values(group.attribute_names, short), code=True))
     for statement in group.statements[:MAX_VALUES]:
-        out.append(Fact("Statement (as redacted by CloudTrail)", (plain(statement, long),), code=True))
+        out.append(Fact(STATEMENT_LABELS[keys.mode], (plain(keys.statement(statement), long),), code=True))
     if group.error_codes:
         error = _values(group.error_codes, short)
         if group.error_messages:
-            error += (plain(group.error_messages[0], medium),)
+            error += (plain(error_message(group, keys), medium),)
         out.append(Fact("Error", error))
     if group.reasons:
         out.append(Fact("Why", _values(group.reasons, medium)))

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from .keys import canonical_key
-from .model import Access, AlertKind, Decision, Principal
+from .keys import canonical_key, key_scalars, statement_literals
+from .model import Access, AccessEvent, AlertKind, Decision, Principal
 
 MAX_KEYS: Final = 5
 MAX_SMALL: Final = 5  # source IPs, user agents, statements, reasons, regions, ...
@@ -34,6 +34,7 @@ MAX_GROUPS_PER_CALLER: Final = 4  # of one kind and access per invocation; more 
 MAX_SAMPLE: Final = 10  # sessions shown by a merged group
 MAX_MERGED_TABLES: Final = 1000  # table names a merged group keeps (routes match on them); more are counted
 _DISTINCT_BOUND: Final = 10_000  # sessions/tables counted exactly up to this many
+MAX_ERROR_VALUES: Final = 50  # values of one record hidden in its error message
 
 KIND_ORDER: Final[dict[str, int]] = {"tamper": 0, "control_plane": 1, "unparseable": 2, "data": 3}
 
@@ -67,6 +68,9 @@ class AlertGroup:
     targets: tuple[str, ...]
     error_messages: tuple[str, ...]
     missing_event_ids: int  # records in the group without an eventID
+    # For each of error_messages: the key values and statement literals of its record, so a format can hash or
+    # hide them inside the message (KeyFormatter.error_message).
+    error_values: tuple[tuple[str, ...], ...] = ()
     # A merged group (see the module docstring): how many groups it replaces, and its sessions and tables.
     merged_groups: int = 1
     sessions: tuple[str, ...] = ()  # distinct session names, at most MAX_SAMPLE
@@ -103,6 +107,7 @@ class _Builder:
     reasons: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     error_messages: list[str] = field(default_factory=list)
+    error_values: list[tuple[str, ...]] = field(default_factory=list)
     missing_event_ids: int = 0
     merged: bool = False
     fine_keys: set[tuple[object, ...]] = field(default_factory=set)  # merged: the groups it replaces
@@ -139,8 +144,13 @@ class _Builder:
         self.event_names.add(event.event_name)
         if event.error_code and len(self.error_codes) < MAX_SMALL * 4:
             self.error_codes.add(event.error_code)
-        if event.error_message:
-            _add_bounded(self.error_messages, event.error_message, 2)
+        if (
+            event.error_message
+            and len(self.error_messages) < 2
+            and event.error_message not in self.error_messages
+        ):
+            self.error_messages.append(event.error_message)
+            self.error_values.append(_values_of(event))
         if event.event_time:
             if self.first_time is None or event.event_time < self.first_time:
                 self.first_time = event.event_time
@@ -204,6 +214,7 @@ class _Builder:
             reasons=tuple(self.reasons),
             targets=tuple(self.targets),
             error_messages=tuple(self.error_messages),
+            error_values=tuple(self.error_values),
             missing_event_ids=self.missing_event_ids,
             merged_groups=len(self.fine_keys) if self.merged else 1,
             sessions=tuple(list(self.session_names)[:MAX_SAMPLE]),
@@ -219,6 +230,16 @@ def _callers(first: Principal) -> Principal:
     if first.session_name and base.endswith(f" ({first.session_name})"):
         base = base[: -len(f" ({first.session_name})")]
     return replace(first, display=f"{base} (several sessions)", session_name=None, session_arn=None)
+
+
+def _values_of(event: AccessEvent) -> tuple[str, ...]:
+    """The key values and statement literals of one record (bounded), to hide inside its error message."""
+    values: dict[str, None] = {}
+    for key in event.keys:
+        values.update(dict.fromkeys(key_scalars(key)))
+    for statement in event.statements:
+        values.update(dict.fromkeys(statement_literals(statement)))
+    return tuple(values)[:MAX_ERROR_VALUES]
 
 
 def _add_bounded(items: list[str], value: str, bound: int) -> None:

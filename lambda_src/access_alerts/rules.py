@@ -92,6 +92,7 @@ class WatchedCalls:
 class Rules:
     allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
     webhook_url: str  # unanchored regular expression
+    key_hash_secret_min_length: int
     dynamodb: DynamoDBApis
     pipeline_calls: Mapping[str, WatchedCalls]  # eventSource -> calls that are tampering
     pipeline_read_prefixes: tuple[str, ...]
@@ -113,6 +114,12 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
 def _string(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise RulesError(f"rules.json: {where} must be a non-empty string")
+    return value
+
+
+def _length(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RulesError(f"rules.json: {where} must be a positive whole number")
     return value
 
 
@@ -157,6 +164,9 @@ def parse_rules(document: object) -> Rules:
             {name: _string(rx, f"allow_list_shapes.{name}") for name, rx in shapes.items()}
         ),
         webhook_url=_string(top.get("webhook_url"), "webhook_url"),
+        key_hash_secret_min_length=_length(
+            top.get("key_hash_secret_min_length"), "key_hash_secret_min_length"
+        ),
         dynamodb=DynamoDBApis(
             event_sources=apis("event_sources"),
             writes=writes,

@@ -25,7 +25,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from . import text as _text
-from .facts import merged_note
+from .facts import STATEMENT_LABELS, error_message, merged_note
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
@@ -204,11 +204,12 @@ def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
     if group.attribute_names:
         lines.append("*Attribute names:* " + _codes(group.attribute_names, lim))
     for statement in group.statements:
-        lines.append("*Statement (as redacted by CloudTrail):* " + code(statement, lim.long))
+        label = STATEMENT_LABELS[keys.mode]
+        lines.append(f"*{label}:* " + code(keys.statement(statement), lim.long))
     if group.error_codes:
         error = "*Error:* " + _codes(group.error_codes, lim)
         if group.error_messages:
-            error += " " + val(group.error_messages[0], lim.medium)
+            error += " " + val(error_message(group, keys), lim.medium)
         lines.append(error)
     return lines
 
