@@ -100,7 +100,7 @@ variable "watch_pipeline" {
 }
 
 variable "watch_table_management" {
-  description = "Alert on control-plane changes to the watched tables (DeleteTable, UpdateTable, restores, TTL, backups, exports, resource policies, tags) by anyone not in allowed_management_role_arns. Adds write management events to the trail."
+  description = "Alert on every management write to the watched tables (DeleteTable, UpdateTable, backups, global-table replicas, restores, TTL, exports, resource policies, tags, and calls AWS adds later; also such a write whose table cannot be determined) by anyone not in allowed_management_role_arns. Adds write management events to the trail."
   type        = bool
   default     = true
   nullable    = false

@@ -166,14 +166,24 @@ class DeliverySettings:
     direct_key_hash_secret: str | None = field(default=None, repr=False)
 
     def key_hash_secret(self) -> bytes | None:
-        """The HMAC key for ``key_values = "hash"`` (None in other modes)."""
+        """The HMAC key for ``key_values = "hash"`` (None in other modes). Raises ConfigError when it is
+        shorter than rules.json's ``key_hash_secret_min_length`` (a short one lets guesses be confirmed)."""
         if self.key_values != "hash":
             return None
         if self.direct_key_hash_secret is not None:
-            return self.direct_key_hash_secret.encode("utf-8")
-        if self.key_hash_ssm_parameter is None:
+            secret, where = self.direct_key_hash_secret, "the key hash secret"
+        elif self.key_hash_ssm_parameter is None:
             raise ConfigError("key_values is 'hash' but no secret is configured (key_hash_parameter)")
-        return _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter").encode("utf-8")
+        else:
+            secret = _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter")
+            where = f"the key hash secret in SSM parameter {self.key_hash_ssm_parameter!r}"
+        minimum = rules.load().key_hash_secret_min_length
+        if len(secret) < minimum:
+            raise ConfigError(
+                f"{where} is {len(secret)} characters; at least {minimum} are needed (the module writes 72 "
+                "random ones): a short secret lets anyone who guesses a key confirm it"
+            )
+        return secret.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from access_alerts.senders import build_sender
 from tests.generators import config_document
 
 SECRET_URL = "https://hooks.slack.com/services/T000/B000/sEcReTtOkEn"
+HASH_SECRET = "k3y-" + "0123456789abcdef" * 2  # at least rules.json key_hash_secret_min_length
 A = "111122223333"
 ORDERS = f"arn:aws:dynamodb:eu-west-1:{A}:table/Orders"
 PARAMETER = "/dynamodb-access-alerts/prod/configuration"
@@ -113,7 +114,9 @@ class FakeBoto3:
 
 @pytest.fixture
 def fake_boto3(monkeypatch: pytest.MonkeyPatch) -> FakeBoto3:
-    fake = FakeBoto3(FakeSSM({"/p/webhook": SECRET_URL, "/p/hash": "k3y", "/alerts/bad": "http://evil/x"}))
+    fake = FakeBoto3(
+        FakeSSM({"/p/webhook": SECRET_URL, "/p/hash": HASH_SECRET, "/alerts/bad": "http://evil/x"})
+    )
     monkeypatch.setitem(sys.modules, "boto3", fake)  # type: ignore[arg-type]
     return fake
 
@@ -371,12 +374,12 @@ def test_ssm_secrets_fetched_lazily_with_decryption_and_once(fake_boto3: FakeBot
     cfg = load_config(inline(full_document()))
     assert fake_boto3.ssm.calls == []  # nothing fetched by load_config
     assert url_of(cfg.delivery) == SECRET_URL
-    assert cfg.delivery.key_hash_secret() == b"k3y"
+    assert cfg.delivery.key_hash_secret() == HASH_SECRET.encode()
     url_of(cfg.delivery)
     cfg.delivery.key_hash_secret()
     assert fake_boto3.ssm.calls == [("/p/webhook", True), ("/p/hash", True)]
     assert fake_boto3.clients == ["ssm"]  # one client per cold start
-    assert SECRET_URL not in repr(cfg) and "k3y" not in repr(cfg)
+    assert SECRET_URL not in repr(cfg) and HASH_SECRET not in repr(cfg)
 
 
 def test_missing_parameter_names_it_and_the_field_without_values(fake_boto3: FakeBoto3) -> None:
@@ -406,9 +409,9 @@ def test_hash_mode_without_secret_source_fails_on_resolve() -> None:
 
 
 def test_secrets_never_in_repr() -> None:
-    settings = delivery_settings_for_cli(SECRET_URL, key_values="hash", key_hash_secret="hashSeCrEt")
+    settings = delivery_settings_for_cli(SECRET_URL, key_values="hash", key_hash_secret=HASH_SECRET)
     assert "sEcReTtOkEn" not in repr(settings) and "hashSeCrEt" not in repr(settings)
-    assert settings.key_hash_secret() == b"hashSeCrEt"
+    assert settings.key_hash_secret() == HASH_SECRET.encode()
 
 
 def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
@@ -427,8 +430,8 @@ def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
 def test_cli_settings() -> None:
     s = delivery_settings_for_cli("http://127.0.0.1:9/x")
     assert url_of(s) == "http://127.0.0.1:9/x" and s.key_values == "show"
-    h = delivery_settings_for_cli("https://example.com/x", key_values="HASH", key_hash_secret="k")
-    assert h.key_values == "hash" and h.key_hash_secret() == b"k"
+    h = delivery_settings_for_cli("https://example.com/x", key_values="HASH", key_hash_secret=HASH_SECRET)
+    assert h.key_values == "hash" and h.key_hash_secret() == HASH_SECRET.encode()
     with pytest.raises(ConfigError, match="--webhook is not https"):
         delivery_settings_for_cli("http://example.com/x")
     with pytest.raises(ConfigError, match="must be one of"):
@@ -450,10 +453,10 @@ def test_document_and_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.Mo
         ssm = boto3.client("ssm", region_name="us-east-1")
         ssm.put_parameter(Name=PARAMETER, Value=value, Type="SecureString")
         ssm.put_parameter(Name="/p/webhook", Value=SECRET_URL, Type="SecureString")
-        ssm.put_parameter(Name="/p/hash", Value="s3cr3t", Type="SecureString")
+        ssm.put_parameter(Name="/p/hash", Value=HASH_SECRET, Type="SecureString")
         cfg = load_config({"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha})
         assert url_of(cfg.delivery) == SECRET_URL
-        assert cfg.delivery.key_hash_secret() == b"s3cr3t"
+        assert cfg.delivery.key_hash_secret() == HASH_SECRET.encode()
         ssm.delete_parameter(Name="/p/webhook")
         assert url_of(cfg.delivery) == SECRET_URL  # cached for the life of the environment
         config_mod.clear_secret_cache()

@@ -138,7 +138,7 @@ def test_formatting_failure_still_sends_a_minimal_message(monkeypatch: pytest.Mo
 
 
 def test_hash_mode_uses_the_deployment_secret() -> None:
-    hashed = settings(key_values="hash", key_hash_secret="k")
+    hashed = settings(key_values="hash", key_hash_secret="k" * 32)
     post = FakePost()
     groups = group_alerts([alert(access_event(keys=({"pk": "secret-customer"},)))])
     deliver_groups(groups, hashed, senders=pool(hashed.routing, {"default": post}))
