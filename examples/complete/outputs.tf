@@ -82,3 +82,8 @@ output "alarm_names" {
   description = "Alarm names."
   value       = module.dynamodb_access_alerts.alarm_names
 }
+
+output "canary" {
+  description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
+  value       = module.dynamodb_access_alerts.canary
+}
