@@ -249,6 +249,7 @@ EMULATED_SERVICES = (
     "kms",
     "lambda",
     "s3",
+    "scheduler",
     "sns",
     "sqs",
     "ssm",
