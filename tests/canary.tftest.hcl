@@ -137,7 +137,7 @@ run "canary_off_creates_nothing_of_it" {
 
   assert {
     condition = alltrue([
-      for f in output.advanced_event_selectors[0].field_selectors : f.field != "resources.ARN" || f.equals == ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]
+      for f in output.advanced_event_selectors[0].field_selectors : f.field != "resources.ARN" || try(tolist(f.equals) == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]), false)
     ])
     error_message = "Without a canary the data selector lists only the watched tables."
   }
