@@ -20,7 +20,7 @@ locals {
   configuration = {
     version                = 1
     name                   = var.name
-    tables                 = module.selectors.table_arns
+    tables                 = local.watched_table_arns
     allowed                = var.allowed_role_arns
     allowed_management     = var.allowed_management_role_arns
     watch_pipeline         = var.watch_pipeline
@@ -35,6 +35,9 @@ locals {
       queue_arn           = local.queue_arn
       kms_key_arn         = local.kms_key_arn
       ssm_parameter_names = local.ssm_parameter_names
+      alarm_names         = concat([local.queue_alarm_name, local.errors_alarm_name], local.canary_enabled ? [local.canary_alarm_name] : [])
+      schedule_names      = local.canary_enabled ? [local.canary_schedule_name] : []
+      role_names          = concat([local.lambda_role_name, local.trail_role_name], local.canary_enabled ? [local.canary_role_name] : [])
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null
@@ -42,6 +45,12 @@ locals {
     destinations         = local.all_destinations
     default_destinations = var.default_destinations
     routes               = var.routes
+    # The end-to-end canary (canary.tf): the function counts this role's PutItem on this table as a
+    # heartbeat instead of alerting. Null when canary_interval_minutes = 0.
+    canary = local.canary_enabled ? {
+      table_arn = local.canary_table_arn
+      role_arn  = local.canary_role_arn
+    } : null
   }
 
   configuration_json   = jsonencode(local.configuration)

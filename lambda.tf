@@ -57,6 +57,25 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:log-stream:*"]
   }
 
+  # CloudWatch Logs may use the log group's key on behalf of the role that writes to it (kms:ViaService;
+  # Encrypt log data in CloudWatch Logs: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+  statement {
+    sid       = "EncryptOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.via_service.logs]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.lambda_log_group_arn]
+    }
+  }
+
   statement {
     sid       = "ReadOwnParameters"
     effect    = "Allow"
@@ -74,7 +93,7 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["ssm.${local.region}.amazonaws.com"]
+      values   = [local.via_service.ssm]
     }
     condition {
       test     = "StringEquals"
@@ -94,7 +113,7 @@ data "aws_iam_policy_document" "lambda" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
+        values   = [local.via_service.ssm]
       }
       condition {
         test     = "StringEquals"
@@ -170,7 +189,7 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["sqs.${local.region}.amazonaws.com"]
+      values   = [local.via_service.sqs]
     }
     condition {
       test     = "StringEquals"

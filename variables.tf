@@ -484,7 +484,7 @@ variable "role_permissions_boundary" {
 # ---------------------------------------------------------------------------------------- monitoring
 
 variable "alarm_actions" {
-  description = "SNS topic ARNs notified when the on-failure queue holds undelivered alerts or the function reports errors (also on return to OK). Empty: the alarms exist but notify nobody."
+  description = "SNS topic ARNs notified when the on-failure queue holds undelivered alerts, the function reports errors or the canary's heartbeat stops (also on return to OK). Empty: the alarms exist but notify nobody, and the plan warns."
   type        = list(string)
   default     = []
   nullable    = false
@@ -496,7 +496,7 @@ variable "alarm_actions" {
 }
 
 variable "alarm_settings" {
-  description = "Fine-tuning of the two alarms: period in seconds, evaluation periods, and whether missing data counts as OK."
+  description = "Fine-tuning of the undelivered-alerts and function-errors alarms: period in seconds, evaluation periods, and whether missing data counts as OK. The canary's alarm has its own variables."
   type = object({
     period_seconds                = optional(number, 300)
     evaluation_periods            = optional(number, 1)
@@ -508,6 +508,30 @@ variable "alarm_settings" {
   validation {
     condition     = contains([60, 300, 900, 3600], var.alarm_settings.period_seconds) && var.alarm_settings.evaluation_periods >= 1 && var.alarm_settings.evaluation_periods <= 24
     error_message = "alarm_settings.period_seconds must be 60, 300, 900 or 3600 and alarm_settings.evaluation_periods between 1 and 24."
+  }
+}
+
+variable "canary_interval_minutes" {
+  description = "Minutes between two heartbeats of the end-to-end canary: an EventBridge Scheduler schedule writes one item into a small canary table, and the function counts its arrival (docs/canary.md). 1-720; 0 turns the canary off and creates none of it."
+  type        = number
+  default     = 15
+  nullable    = false
+
+  validation {
+    condition     = floor(var.canary_interval_minutes) == var.canary_interval_minutes && var.canary_interval_minutes >= 0 && var.canary_interval_minutes <= 720
+    error_message = "canary_interval_minutes must be a whole number of minutes from 1 to 720, or 0 to turn the canary off."
+  }
+}
+
+variable "canary_alarm_minutes" {
+  description = "Minutes without a heartbeat after which the canary's alarm fires (missing data counts as breaching). Null: three intervals, at least 30 (CloudTrail delivers within minutes, not seconds). 10-1440, and at least canary_interval_minutes + 10."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.canary_alarm_minutes == null || try(floor(var.canary_alarm_minutes) == var.canary_alarm_minutes && var.canary_alarm_minutes >= 10 && var.canary_alarm_minutes <= 1440, false)
+    error_message = "canary_alarm_minutes must be null or a whole number of minutes from 10 to 1440 (CloudWatch evaluates one-minute periods over at most one day)."
   }
 }
 

@@ -200,12 +200,16 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": None,
             "ssm_parameter_names": [],
+            "alarm_names": [],
+            "schedule_names": [],
+            "role_names": [],
         },
         "key_values": "show",
         "key_hash_parameter": None,
         "destinations": {"default": {"type": "slack_webhook", "url": webhook_url}},
         "default_destinations": ["default"],
         "routes": [],
+        "canary": None,
     }
     document.update(fields)
     return document

@@ -250,6 +250,7 @@ EMULATED_SERVICES = (
     "kms",
     "lambda",
     "s3",
+    "scheduler",
     "sns",
     "sqs",
     "ssm",

@@ -92,3 +92,8 @@ output "routing_summary" {
   description = "What reaches each destination."
   value       = module.dynamodb_access_alerts.routing_summary
 }
+
+output "canary" {
+  description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
+  value       = module.dynamodb_access_alerts.canary
+}

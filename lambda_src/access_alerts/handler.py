@@ -194,12 +194,13 @@ def process_event(
     Raises DeliveryError when a message could not be delivered and PayloadRejected when the
     event could not be decoded (after alerting about it).
     """
+    received = time.time()  # the records' arrival, for the canary's delay (before delivery's retries)
     decided = decide_event(event, state.policy, request_id)
     groups = group_alerts(decided.decisions)
     report = deliver_groups(
         groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=state.hooks
     )
-    summary = RunSummary.count(decided.decisions, groups, report)
+    summary = RunSummary.count(decided.decisions, groups, report, now=received)
     if report.failed:
         raise DeliveryError(summary)
     if decided.rejected is not None:

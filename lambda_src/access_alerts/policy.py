@@ -16,6 +16,7 @@ from typing import Any
 
 from access_alerts import rules
 from access_alerts.allowlist import AllowList, PatternError
+from access_alerts.canary import CANARY_MATCH, CanaryWatch
 from access_alerts.decode import is_health_check
 from access_alerts.identity import role_path_known, split_arn
 from access_alerts.model import (
@@ -92,8 +93,15 @@ class Policy:
                     f"tables entry {entry!r} is neither a table name nor a "
                     "DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)"
                 )
-        self._names = frozenset(t for t in settings.tables if not t.startswith("arn:"))
-        self._arns = frozenset(t for t in settings.tables if t.startswith("arn:"))
+        self._canary: CanaryWatch | None = None
+        if settings.canary is not None:
+            try:
+                self._canary = CanaryWatch(settings.canary)
+            except ValueError as exc:
+                raise PatternError(str(exc)) from None
+        watched = settings.tables + ((settings.canary.table_arn,) if settings.canary is not None else ())
+        self._names = frozenset(t for t in watched if not t.startswith("arn:"))
+        self._arns = frozenset(t for t in watched if t.startswith("arn:"))
         self._arn_names = frozenset(found[0] for t in self._arns if (found := table_of_arn(t)))
         self.allowed = AllowList(settings.allowed, label="allowed")
         self.allowed_management = AllowList(settings.allowed_management, label="allowed_management")
@@ -193,6 +201,15 @@ class Policy:
         monitored = self.monitored_tables(event)
         if not monitored:
             return _ignored(f"table not monitored ({_table_list(event)})", event, source_id, event_id)
+        if self._canary is not None and self._canary.is_heartbeat(event):
+            return Decision(
+                kind="allowed",
+                reason=f"heartbeat of the canary ({event.principal.display} on {self._canary.table_name})",
+                event=event,
+                matched=CANARY_MATCH,
+                source_id=source_id,
+                event_id=event_id,
+            )
         subject = f"{event.access} on {', '.join(monitored[:3])}"
         return self._judge(event, record, self.allowed, "allow-list", "data", subject, source_id, event_id)
 
@@ -213,7 +230,15 @@ class Policy:
                     f"{name} is a harmless DynamoDB management call (rules.json)", event, source_id, event_id
                 )
             monitored = self.monitored_tables(event)
-            if monitored or not event.tables:
+            canary = self._canary.table_name if self._canary is not None else None
+            if canary is not None and canary in monitored:
+                # The canary's table is part of the pipeline: changing it can silence the heartbeat.
+                if not self.settings.watch_pipeline:
+                    return _ignored("pipeline watching is off", event, source_id, event_id)
+                kind, what = "tamper", f"alerting pipeline resource {canary} (the canary's table)"
+                if event.target != canary:
+                    event = replace(event, target=canary)
+            elif monitored or not event.tables:
                 if not self.settings.watch_table_management:
                     return _ignored("table management watching is off", event, source_id, event_id)
                 kind = "control_plane"

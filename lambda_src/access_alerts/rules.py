@@ -1,9 +1,10 @@
 """The rules the Lambda shares with Terraform, read from ``rules.json`` beside this file.
 
 ``rules.json`` is the one home of each rule that both sides apply: the allow-list pattern shapes, the
-webhook URL shape, the classes of DynamoDB APIs and the calls on the pipeline's own resources that count as
-tampering. Terraform reads it with ``jsondecode(file(...))``; this module reads it once, on first use (never
-at import time), checks its shape and hands out typed, immutable views of it.
+webhook URL shape, the classes of DynamoDB APIs, the calls on the pipeline's own resources that count as
+tampering, and the CloudWatch metric names the function publishes and the module's alarms watch. Terraform
+reads it with ``jsondecode(file(...))``; this module reads it once, on first use (never at import time),
+checks its shape and hands out typed, immutable views of it.
 
 The regular expressions in the file are unanchored and written in the syntax RE2 (Terraform) and Python's
 ``re`` read alike; :func:`allow_list_shape` and :func:`webhook_url_shape` anchor them (``fullmatch``).
@@ -89,6 +90,16 @@ class WatchedCalls:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricNames:
+    """The CloudWatch names the function's summary line publishes and the module's alarms watch."""
+
+    namespace: str
+    function_dimension: str
+    canary_seen: str  # heartbeats of the canary seen in one invocation (docs/canary.md)
+    canary_delay: str  # seconds from the canary's call to its arrival at the function
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
     webhook_url: str  # unanchored regular expression
@@ -97,6 +108,7 @@ class Rules:
     pipeline_calls: Mapping[str, WatchedCalls]  # eventSource -> calls that are tampering
     pipeline_read_prefixes: tuple[str, ...]
     not_forwarded: frozenset[str]  # event names the subscription filter drops before the Lambda
+    metrics: MetricNames
 
 
 def _object(value: object, where: str) -> Mapping[str, object]:
@@ -132,6 +144,7 @@ def parse_rules(document: object) -> Rules:
     ddb = _object(top.get("dynamodb"), "dynamodb")
     pipeline = _object(top.get("pipeline"), "pipeline")
     sources = _object(pipeline.get("event_sources"), "pipeline.event_sources")
+    metrics = _object(top.get("metrics"), "metrics")
 
     def apis(key: str) -> frozenset[str]:
         return frozenset(_strings(ddb.get(key), f"dynamodb.{key}"))
@@ -183,6 +196,12 @@ def parse_rules(document: object) -> Rules:
         pipeline_calls=MappingProxyType(watched),
         pipeline_read_prefixes=read_prefixes,
         not_forwarded=not_forwarded,
+        metrics=MetricNames(
+            namespace=_string(metrics.get("namespace"), "metrics.namespace"),
+            function_dimension=_string(metrics.get("function_dimension"), "metrics.function_dimension"),
+            canary_seen=_string(metrics.get("canary_seen"), "metrics.canary_seen"),
+            canary_delay=_string(metrics.get("canary_delay"), "metrics.canary_delay"),
+        ),
     )
 
 
@@ -208,6 +227,10 @@ def pipeline_calls() -> Mapping[str, WatchedCalls]:
 def pipeline_read_prefixes() -> tuple[str, ...]:
     """Name prefixes of the calls that only read (``Describe``, ``Get``, ``List``, ...), for every service."""
     return load().pipeline_read_prefixes
+
+
+def metric_names() -> MetricNames:
+    return load().metrics
 
 
 @cache

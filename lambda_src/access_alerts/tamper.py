@@ -57,6 +57,11 @@ TARGET_FIELDS = (
     # S3
     "bucketName",
     "BucketName",
+    # CloudWatch alarms (DeleteAlarms and DisableAlarmActions name a list)
+    "alarmName",
+    "alarmNames",
+    # IAM (EventBridge Scheduler names its schedule by "name", above)
+    "roleName",
     # DynamoDB
     "tableName",
     "TableName",
@@ -131,6 +136,13 @@ def _lambda_name(value: str) -> str:
     return value
 
 
+def _alarm_name(value: str) -> str:
+    # name | arn:P:cloudwatch:R:A:alarm:NAME (alarm names may contain "/" but not ":alarm:")
+    if value.startswith("arn:") and ":alarm:" in value:
+        value = value.split(":alarm:", 1)[1]
+    return value
+
+
 def _ssm_name(value: str) -> str:
     if value.startswith("arn:"):
         _, _, value = value.partition(":parameter")
@@ -154,6 +166,9 @@ class PipelineWatch:
                 self.queue.add(f"{parts[3]}/{parts[4]}")  # ACCOUNT/NAME, as in a queue URL
         self.kms: set[str] = {res.kms_key_arn, _name_of(res.kms_key_arn)} if res.kms_key_arn else set()
         self.ssm = {_ssm_name(p) for p in res.ssm_parameter_names if p}
+        self.alarms = {a for a in res.alarm_names if a}
+        self.schedules = {n for n in res.schedule_names if n}
+        self.roles = {n for n in res.role_names if n}
 
     def touched(self, source: str, event_name: str, targets: Sequence[str]) -> str | None:
         """The first of ``targets`` that is a pipeline resource, when the call is a tamper call; for a call
@@ -198,4 +213,10 @@ class PipelineWatch:
             return t in self.kms  # key ARN or key id
         if source == "ssm.amazonaws.com":
             return _ssm_name(t) in self.ssm
+        if source == "monitoring.amazonaws.com":
+            return _alarm_name(t) in self.alarms
+        if source == "scheduler.amazonaws.com":
+            return _name_of(t) in self.schedules  # a name, or arn:P:scheduler:R:A:schedule/GROUP/NAME
+        if source == "iam.amazonaws.com":
+            return _name_of(t) in self.roles  # a role name, or its ARN with any path
         return False

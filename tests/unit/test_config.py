@@ -24,7 +24,7 @@ from access_alerts.config import (
     read_secret,
 )
 from access_alerts.destinations import Destination, Routing, Secret
-from access_alerts.model import PipelineResources
+from access_alerts.model import CanarySettings, PipelineResources
 from access_alerts.senders import build_sender
 from tests.generators import config_document
 
@@ -33,6 +33,8 @@ HASH_SECRET = "k3y-" + "0123456789abcdef" * 2  # at least rules.json key_hash_se
 A = "111122223333"
 ORDERS = f"arn:aws:dynamodb:eu-west-1:{A}:table/Orders"
 PARAMETER = "/dynamodb-access-alerts/prod/configuration"
+CANARY_TABLE = f"arn:aws:dynamodb:eu-west-1:{A}:table/prod-alerts-access-alerts-canary"
+CANARY_ROLE = f"arn:aws:iam::{A}:role/security/prod-alerts-canary"
 
 
 def full_document() -> dict[str, Any]:
@@ -53,12 +55,16 @@ def full_document() -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": "",
             "ssm_parameter_names": ["/p/webhook"],
+            "alarm_names": ["prod-alerts-function-errors", "prod-alerts-canary-silent"],
+            "schedule_names": ["prod-alerts-access-alerts-canary"],
+            "role_names": ["prod-alerts-lambda", "prod-alerts-canary"],
         },
         "key_values": "hash",
         "key_hash_parameter": "/p/hash",
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
 
 
@@ -137,7 +143,11 @@ def test_every_field_is_read() -> None:
         log_group_names=("/aws/cloudtrail/x", "/aws/lambda/y"),
         function_name="f",
         ssm_parameter_names=("/p/webhook",),
+        alarm_names=("prod-alerts-function-errors", "prod-alerts-canary-silent"),
+        schedule_names=("prod-alerts-access-alerts-canary",),
+        role_names=("prod-alerts-lambda", "prod-alerts-canary"),
     )
+    assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
@@ -267,12 +277,31 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("canary", ..., "the document lacks the field(s) canary"),
+        ("canary", [], "canary must be an object, got an array"),
+        ("canary.schedule", "s", "canary has unknown field(s) schedule"),
+        ("canary.role_arn", ..., "canary lacks the field(s) role_arn"),
+        ("canary.table_arn", "", "canary.table_arn must be a non-empty string"),
+        ("canary.table_arn", "heartbeats", "canary.table_arn must be a DynamoDB table ARN"),
+        ("canary.table_arn", ORDERS + "/stream/2026", "canary.table_arn must be a DynamoDB table ARN"),
+        ("canary.role_arn", f"arn:aws:iam::{A}:user/canary", "canary.role_arn must be an IAM role ARN"),
+        ("canary.role_arn", f"arn:aws:sts::{A}:assumed-role/c/s", "canary.role_arn must be an IAM role ARN"),
+        ("pipeline.alarm_names", ..., "pipeline lacks the field(s) alarm_names"),
+        ("pipeline.schedule_names", "s", "pipeline.schedule_names must be a list of strings"),
+        ("pipeline.role_names", [""], "pipeline.role_names[0] must be a non-empty string"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_document(broken(path, value))
     assert fragment in str(info.value)
+
+
+def test_canary_may_be_null() -> None:
+    """canary_interval_minutes = 0: the module writes no canary and the function expects no heartbeat."""
+    document = full_document()
+    document["canary"] = None
+    assert parse_document(document).policy.canary is None
 
 
 def test_errors_from_load_config_say_where_the_document_came_from() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from access_alerts.decode import decode_subscription
-from access_alerts.model import PipelineResources, PolicySettings
+from access_alerts.model import CanarySettings, PipelineResources, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.records import parse_record
 from tools.payloads import encode_subscription
@@ -41,6 +41,17 @@ SETTINGS = PolicySettings(
         queue_arn=f"arn:aws:sqs:us-east-1:{ACCT}:ddb-alerts-failed",
         kms_key_arn=f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ssm_parameter_names=("/ddb-alerts/webhook-url",),
+        alarm_names=(
+            "ddb-alerts-undelivered-alerts",
+            "ddb-alerts-function-errors",
+            "ddb-alerts-canary-silent",
+        ),
+        schedule_names=("ddb-alerts-access-alerts-canary",),
+        role_names=("ddb-alerts-lambda", "ddb-alerts-cloudtrail-logs", "ddb-alerts-canary"),
+    ),
+    canary=CanarySettings(
+        table_arn=f"arn:aws:dynamodb:us-east-1:{ACCT}:table/ddb-alerts-access-alerts-canary",
+        role_arn=f"arn:aws:iam::{ACCT}:role/ddb-alerts-canary",
     ),
 )
 
