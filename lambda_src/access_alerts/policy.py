@@ -58,7 +58,7 @@ def _ignored(reason: str, event: AccessEvent, source_id: str | None, event_id: s
     return Decision(kind="ignored", reason=reason, event=event, source_id=source_id, event_id=event_id)
 
 
-def _is_insights_event(record: Mapping[str, Any]) -> bool:
+def is_insights_event(record: Mapping[str, Any]) -> bool:
     """A CloudTrail Insights event as CloudTrail writes one: ``eventType`` ``AwsCloudTrailInsight`` with an
     ``insightDetails`` object and no caller. Only that shape is ignored; a record that merely says
     ``eventCategory: Insight`` is decided like any other."""
@@ -163,7 +163,7 @@ class Policy:
             return _alert("record is not a JSON object", "unparseable", None, source_id, None)
         raw_id = record.get("eventID")
         event_id = raw_id if isinstance(raw_id, str) and raw_id else None
-        if _is_insights_event(record):
+        if is_insights_event(record):
             return Decision(
                 kind="ignored",
                 reason="CloudTrail Insights event (an unusual rate of API calls, not a call itself)",
