@@ -22,6 +22,7 @@ variables {
     { name = "control", kinds = ["control_plane", "tamper"], destinations = ["pager", "oncall"] },
   ]
   default_destinations = ["default", "oncall"]
+  alarm_actions        = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 run "document_carries_destinations_routes_and_defaults" {
