@@ -11,6 +11,7 @@ variables {
   name              = "unit"
   table_names       = ["orders"]
   key_values        = "hash"
+  alarm_actions     = ["arn:aws:sns:us-east-1:123456789012:oncall"]
   slack_webhook_url = "https://hooks.slack.com/services/T000/B000/SECRETSECRET"
 }
 
