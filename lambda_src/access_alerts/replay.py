@@ -40,7 +40,7 @@ from access_alerts.s3source import (
 )
 from access_alerts.selection import Selection
 from access_alerts.sources import SourceError, iter_blob_records, iter_file_records
-from access_alerts.text import json_line
+from access_alerts.text import encodable, json_line
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -113,6 +113,7 @@ class _Output:
         self.path: str | None = None
 
     def write(self, text: str) -> int:
+        text = encodable(text)  # every format: a lone surrogate (legal JSON) cannot be written as UTF-8
         if self._file is not None:
             return self._file.write(text)
         self._parts.append(text)

@@ -113,26 +113,29 @@ def test_serialiser_replaces_lone_surrogates_and_keeps_pairs() -> None:
     assert text.encodable("plain") == "plain"
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("fmt", ["jsonl", "text", "csv"])
 @pytest.mark.parametrize("case", SURROGATE_CASES)
-def test_replay_never_crashes_on_a_lone_surrogate(case: str, fmt: str, tmp_path: Path) -> None:
+def test_replay_never_crashes_on_a_lone_surrogate(case: str, fmt: str, jobs: str, tmp_path: Path) -> None:
     record, _ = load_fixture(FIXTURES / f"{case}.json")
     source = tmp_path / "records.jsonl"
     source.write_text(json.dumps(record) + "\n", encoding="utf-8")  # ensure_ascii: as CloudTrail writes it
     # A strict UTF-8 stream, as a real stdout is: a lone surrogate written to it raises.
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
-    args = build_parser().parse_args(["replay", "--format", fmt, str(source)])
+    args = build_parser().parse_args(["replay", "--format", fmt, "--jobs", jobs, str(source), str(source)])
     assert replay(args, out, err) == 0
     out.flush()
     assert isinstance(out.buffer, io.BytesIO)
     written = out.buffer.getvalue().decode("utf-8")
     if fmt == "jsonl":
-        (line,) = written.splitlines()
+        line = written.splitlines()[0]
         decided = json.loads(line)
         assert decided["decision"] == "alert"
         if case.endswith("table_name"):
             assert decided["tables"] == ["Orders\ufffd"]
+    elif fmt == "csv":
+        assert "PutItem" in written and "alert" in written
     else:
         assert "ALERT" in written
 
