@@ -30,10 +30,13 @@ from tests.unit.test_records_fixtures import FIXTURES, SETTINGS, load_fixture
 PAYLOADS = FIXTURES / "payloads"
 
 
+POLICY = Policy(SETTINGS)  # compiled once: hundreds of cases below use it
+BASE = load_fixture(FIXTURES / "deletetable_monitored.json")[0]
+
+
 def management_call(name: str, **changes: Any) -> dict[str, Any]:
     """The DeleteTable fixture (a person's SSO session, table Orders) turned into another DynamoDB call."""
-    record, _ = load_fixture(FIXTURES / "deletetable_monitored.json")
-    record = copy.deepcopy(record)
+    record = copy.deepcopy(BASE)
     record["eventName"] = name
     record.update(changes)
     return record
@@ -61,7 +64,7 @@ def test_the_issue_s_calls_are_management_writes() -> None:
 
 @pytest.mark.parametrize("name", MANAGEMENT_WRITES)
 def test_every_management_write_on_a_watched_table_alerts(name: str) -> None:
-    d = Policy(SETTINGS).evaluate(management_call(name))
+    d = POLICY.evaluate(management_call(name))
     assert (d.kind, d.alert_kind) == ("alert", "control_plane"), d.reason
     assert "Orders" in d.reason
 
@@ -70,7 +73,7 @@ def test_every_management_write_on_a_watched_table_alerts(name: str) -> None:
 def test_every_management_write_without_a_table_alerts(name: str) -> None:
     record = management_call(name, requestParameters={"clientToken": "x"}, responseElements=None)
     record.pop("resources")
-    d = Policy(SETTINGS).evaluate(record)
+    d = POLICY.evaluate(record)
     assert (d.kind, d.alert_kind) == ("alert", "control_plane"), d.reason
     assert "could not be determined" in d.reason
 
@@ -84,12 +87,12 @@ def test_management_write_on_another_table_is_ignored(name: str) -> None:
             {"type": "AWS::DynamoDB::Table", "ARN": "arn:aws:dynamodb:us-east-1:111122223333:table/Scratch"}
         ],
     )
-    assert Policy(SETTINGS).evaluate(record).kind == "ignored"
+    assert POLICY.evaluate(record).kind == "ignored"
 
 
 @pytest.mark.parametrize("name", MANAGEMENT_READS)
 def test_management_reads_are_ignored(name: str) -> None:
-    d = Policy(SETTINGS).evaluate(management_call(name, readOnly=True))
+    d = POLICY.evaluate(management_call(name, readOnly=True))
     assert d.kind == "ignored" and d.event is not None and d.event.access == "read"
 
 
@@ -102,7 +105,7 @@ def test_table_is_found_anywhere_in_the_response_or_request() -> None:
         responseElements=None,
     )
     record.pop("resources")
-    d = Policy(SETTINGS).evaluate(record)
+    d = POLICY.evaluate(record)
     assert d.kind == "alert" and d.event is not None and d.event.tables == ("Orders",)
 
 
@@ -127,7 +130,7 @@ def test_allowed_management_role_may_do_them() -> None:
 def test_a_data_call_is_decided_whatever_its_category(category: object) -> None:
     record, _ = load_fixture(FIXTURES / "putitem_assumed_role.json")
     record["eventCategory"] = category
-    d = Policy(SETTINGS).evaluate(record)
+    d = POLICY.evaluate(record)
     assert (d.kind, d.alert_kind) == ("alert", "data"), d.reason
 
 
@@ -240,7 +243,7 @@ def test_the_issue_s_pipeline_calls_are_in_the_catalogue() -> None:
 
 @pytest.mark.parametrize(("source", "name", "kind"), CATALOGUE)
 def test_every_catalogued_call_on_a_pipeline_resource(source: str, name: str, kind: str) -> None:
-    d = Policy(SETTINGS).evaluate(pipeline_call(source, name, NAMING[source]))
+    d = POLICY.evaluate(pipeline_call(source, name, NAMING[source]))
     if kind == "write":
         assert (d.kind, d.alert_kind) == ("alert", "tamper"), d.reason
     else:
@@ -249,7 +252,7 @@ def test_every_catalogued_call_on_a_pipeline_resource(source: str, name: str, ki
 
 @pytest.mark.parametrize("source", sorted(NAMING))
 def test_unknown_and_versioned_writes_fail_closed_and_reads_do_not(source: str) -> None:
-    policy = Policy(SETTINGS)
+    policy = POLICY
     assert policy.evaluate(pipeline_call(source, "ChangeSomethingNew", NAMING[source])).alert_kind == "tamper"
     assert (
         policy.evaluate(pipeline_call(source, "ChangeSomethingNew20990101v7", NAMING[source])).kind == "alert"
@@ -261,7 +264,7 @@ def test_unknown_and_versioned_writes_fail_closed_and_reads_do_not(source: str) 
 
 
 def test_account_wide_calls_alert_whatever_they_name() -> None:
-    policy = Policy(SETTINGS)
+    policy = POLICY
     for name in ("PutAccountPolicy", "DeleteAccountPolicy"):
         d = policy.evaluate(pipeline_call("logs.amazonaws.com", name, {"policyName": "p"}))
         assert (
