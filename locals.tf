@@ -22,23 +22,24 @@ locals {
   # ---------------------------------------------------------------------------- names of our resources
   # Built from var.name rather than read from the resources wherever a resource ARN would create a cycle
   # (the key policy names the trail and log groups; the configuration document names the function).
-  trail_name            = var.name
-  trail_arn             = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
-  function_name         = var.name
-  function_arn          = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
-  trail_log_group_name  = "/aws/cloudtrail/${var.name}"
-  trail_log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.trail_log_group_name}"
-  lambda_log_group_name = "/aws/lambda/${local.function_name}"
-  lambda_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.lambda_log_group_name}"
-  queue_name            = "${var.name}-failed-alerts"
-  queue_arn             = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
-  bucket_name           = coalesce(var.trail_bucket_name, "${var.name}-trail-${local.account_id}-${local.region}")
-  lambda_role_name      = "${var.name}-lambda"
-  trail_role_name       = "${var.name}-cloudtrail-logs"
-  # role_path is "/" or "/a/b/": the ARN is arn:P:iam::A:role/a/b/NAME.
-  lambda_role_arn          = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.lambda_role_name}"
-  trail_role_arn           = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.trail_role_name}"
+  trail_name               = var.name
+  trail_arn                = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
+  function_name            = var.name
+  function_arn             = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
+  trail_log_group_name     = "/aws/cloudtrail/${var.name}"
+  trail_log_group_arn      = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.trail_log_group_name}"
+  lambda_log_group_name    = "/aws/lambda/${local.function_name}"
+  lambda_log_group_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.lambda_log_group_name}"
+  queue_name               = "${var.name}-failed-alerts"
+  queue_arn                = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
+  bucket_name              = coalesce(var.trail_bucket_name, "${var.name}-trail-${local.account_id}-${local.region}")
+  bucket_arn               = "arn:${local.partition}:s3:::${local.bucket_name}"
+  lambda_role_name         = "${var.name}-lambda"
+  trail_role_name          = "${var.name}-cloudtrail-logs"
+  queue_alarm_name         = "${var.name}-undelivered-alerts"
+  errors_alarm_name        = "${var.name}-function-errors"
   ssm_prefix               = "/dynamodb-access-alerts/${var.name}"
+  ssm_parameter_arn_prefix = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.ssm_prefix}"
   key_hash_parameter_name  = "${local.ssm_prefix}/key-hash-secret"
   module_webhook_parameter = "${local.ssm_prefix}/slack-webhook-url"
 
@@ -59,11 +60,26 @@ locals {
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
   ])
   # Every parameter the function reads: a change to any of them by someone not allowed is tamper.
-  ssm_parameter_names = compact([
+  ssm_parameter_names = distinct(compact(concat([
     local.configuration_parameter_name,
-    local.webhook_parameter_name,
+    local.webhook_parameter_name == null ? "" : local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
-  ])
+  ], local.destination_parameter_names)))
+
+  # ----------------------------------------------------------------------------- kms:ViaService values
+  # SERVICE.REGION.DNS_SUFFIX: amazonaws.com in aws and aws-us-gov, amazonaws.com.cn in aws-cn (AWS KMS
+  # Developer Guide, "kms:ViaService": https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+  via_service = {
+    for service in ["dynamodb", "logs", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.${local.dns_suffix}"
+  }
+
+  # DynamoDB tables of the module encrypted with the module key (kms.tf names them in the key policy).
+  key_dynamodb_table_names = local.canary_enabled ? [local.canary_table_name] : []
+
+  # The user's watched tables as ARNs (the document's `tables`, output monitored_table_arns). The selector
+  # module also gets the canary's table (selectors.tf), whose heartbeat must be logged like any watched
+  # write; the document names that table in its own `canary` field instead.
+  watched_table_arns = [for a in module.selectors.table_arns : a if !(local.canary_enabled && a == local.canary_table_arn)]
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)
   # CloudTrail writes one JSON record per log event. The pattern lets through:

@@ -12,6 +12,7 @@ variables {
   table_names                          = ["orders", "tenant-*"]
   allowed_role_arns                    = ["arn:aws:iam::123456789012:role/orders-stream-consumer"]
   slack_webhook_url_ssm_parameter_name = "/platform/estate/slack-webhook"
+  alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 run "a_family_is_one_starts_with_value_in_its_own_selector" {
@@ -28,13 +29,13 @@ run "a_family_is_one_starts_with_value_in_its_own_selector" {
   }
 
   assert {
-    condition     = output.lambda_configuration.tables == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/tenant-*"]) && output.monitored_table_arns == output.lambda_configuration.tables
+    condition     = tolist(output.lambda_configuration.tables) == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/tenant-*"]) && output.monitored_table_arns == output.lambda_configuration.tables
     error_message = "The document (and the output) name the family with its `*`, as the function reads it."
   }
 
   assert {
-    # exact: 2 + 1 + 1 exclusion; family: 2 + 1 + 1 exclusion; management: 2
-    condition     = output.selector_value_count == 10
+    # exact: 2 + 1 + the canary's table + 1 exclusion; family: 2 + 1 + 1 exclusion; management: 2
+    condition     = output.selector_value_count == 11
     error_message = "Value count with one family: ${output.selector_value_count}."
   }
 
@@ -49,7 +50,7 @@ run "a_family_is_one_starts_with_value_in_its_own_selector" {
   }
 
   assert {
-    condition     = tolist(output.lambda_configuration.pipeline.role_arns) == tolist(["arn:aws:iam::123456789012:role/estate-lambda", "arn:aws:iam::123456789012:role/estate-cloudtrail-logs"])
+    condition     = slice(tolist(output.lambda_configuration.pipeline.role_names), 0, 2) == tolist(["estate-lambda", "estate-cloudtrail-logs"])
     error_message = "The module's roles are pipeline resources (IAM changes to them are tamper)."
   }
 }
@@ -59,7 +60,6 @@ run "a_table_in_another_region_makes_the_trail_multi_region" {
 
   variables {
     table_arns = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/tenant-*"]
-    role_path  = "/alerting/"
   }
 
   assert {
@@ -73,18 +73,13 @@ run "a_table_in_another_region_makes_the_trail_multi_region" {
   }
 
   assert {
-    condition     = [for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders"])
-    error_message = "The replica's ARN joins the exact selector."
+    condition     = [for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/estate-access-alerts-canary", "arn:aws:dynamodb:us-east-1:123456789012:table/orders"])
+    error_message = "The replica's ARN joins the exact selector (with the canary's table)."
   }
 
   assert {
     condition     = contains(output.lambda_configuration.tables, "arn:aws:dynamodb:eu-west-1:123456789012:table/tenant-*") && output.lambda_configuration.home.region == "us-east-1"
     error_message = "The document lists the other Region's tables; home stays the provider's Region."
-  }
-
-  assert {
-    condition     = tolist(output.lambda_configuration.pipeline.role_arns) == tolist(["arn:aws:iam::123456789012:role/alerting/estate-lambda", "arn:aws:iam::123456789012:role/alerting/estate-cloudtrail-logs"])
-    error_message = "Role ARNs carry role_path."
   }
 
   assert {
@@ -106,7 +101,7 @@ run "track_stream_reads_false_excludes_stream_calls_by_name" {
   }
 
   assert {
-    condition     = output.selector_value_count == 10 + 4
+    condition     = output.selector_value_count == 11 + 4
     error_message = "Two values per data selector: ${output.selector_value_count}."
   }
 }
@@ -124,8 +119,8 @@ run "largest_configuration_470_tables_20_excluded_roles" {
   }
 
   assert {
-    # 2 + 470 ARNs + 2 eventName + 20 exclusions + 2 management = 496
-    condition     = output.selector_value_count == 496 && length(output.selector_exclusion_prefixes) == 20
+    # 2 + 470 ARNs + the canary's table + 2 eventName + 20 exclusions + 2 management = 497
+    condition     = output.selector_value_count == 497 && length(output.selector_exclusion_prefixes) == 20
     error_message = "470 tables and 20 excluded roles use ${output.selector_value_count} of 500 values."
   }
 
@@ -148,6 +143,6 @@ run "over_500_values_fails_naming_the_count_and_the_fix" {
     allowed_role_arns = [for i in range(20) : format("arn:aws:iam::123456789012:role/svc-%02d", i)]
   }
 
-  # exact 2 + 479 + 20, family 2 + 1 + 20, management 2 = 526
+  # exact 2 + 479 + canary 1 + 20, family 2 + 1 + 20, management 2 = 527
   expect_failures = [aws_cloudtrail.this]
 }

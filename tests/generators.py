@@ -200,7 +200,9 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": None,
             "ssm_parameter_names": [],
-            "role_arns": [],
+            "alarm_names": [],
+            "schedule_names": [],
+            "role_names": [],
         },
         "key_values": "show",
         "key_hash_parameter": None,
@@ -208,6 +210,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "home": {"partition": "aws", "account": ACCOUNT, "region": "us-east-1"},
+        "canary": None,
     }
     document.update(fields)
     return document

@@ -88,6 +88,16 @@ output "lambda_configuration" {
   value       = module.dynamodb_access_alerts.lambda_configuration
 }
 
+output "routing_summary" {
+  description = "What reaches each destination."
+  value       = module.dynamodb_access_alerts.routing_summary
+}
+
+output "canary" {
+  description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
+  value       = module.dynamodb_access_alerts.canary
+}
+
 output "multi_region_reason" {
   description = "Why the trail is multi-Region (null when it is not)."
   value       = module.dynamodb_access_alerts.multi_region_reason

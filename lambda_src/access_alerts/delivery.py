@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from .canary import heartbeat_delay_seconds, heartbeats
 from .grouping import AlertGroup, count_decisions
 from .model import Decision
 
@@ -195,11 +196,19 @@ class RunSummary:
     records_in_failed_deliveries: int = 0
     failures: tuple[str, ...] = ()  # short descriptions of failed messages (no URL, no record bodies)
     destinations: tuple[DestinationReport, ...] = field(default=())
+    canary_seen: int = 0  # heartbeats of the canary among the allowed records (docs/canary.md)
+    canary_delay_seconds: float | None = None  # from the canary's call to ``now``, the slowest heartbeat
 
     @classmethod
     def count(
-        cls, decisions: Sequence[Decision], groups: Sequence[AlertGroup], report: DeliveryReport
+        cls,
+        decisions: Sequence[Decision],
+        groups: Sequence[AlertGroup],
+        report: DeliveryReport,
+        *,
+        now: float | None = None,
     ) -> RunSummary:
+        """The batch's counts; ``now`` (POSIX seconds) is when the records arrived, for the canary's delay."""
         counts = count_decisions(decisions)
         return cls(
             records=counts["records"],
@@ -213,6 +222,8 @@ class RunSummary:
             records_in_failed_deliveries=report.records_in_failed,
             failures=report.failures,
             destinations=report.destinations,
+            canary_seen=heartbeats(decisions),
+            canary_delay_seconds=None if now is None else heartbeat_delay_seconds(decisions, now),
         )
 
     def as_dict(self) -> dict[str, Any]:

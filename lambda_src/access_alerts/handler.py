@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
-from .decode import PayloadError, decode_subscription
+from .decode import PayloadError, decode_subscription, is_health_check
 from .delivery import DeliveryError, RunSummary, ThreadMemory, deliver_groups
 from .grouping import group_alerts
 from .logs import configure_logging
@@ -169,9 +169,17 @@ def decide_event(event: object, policy: Policy, request_id: str | None = None) -
             source_id=f"request {request_id}" if request_id else None,
         )
         return Decided([alert], UNPARSEABLE, rejected=reason)
+    decisions = policy.evaluate_payload(payload)
     if payload.message_type == CONTROL_MESSAGE:
-        return Decided([], CONTROL_MESSAGE)  # CloudWatch Logs checking that it can reach the function
-    return Decided(policy.evaluate_payload(payload), payload.message_type)
+        # CloudWatch Logs checking that it can reach the function: its own text is ignored (and counted).
+        # Anything else in it is decided like any record, and said in the log: never silently zero.
+        carried = sum(1 for ev in payload.log_events if not is_health_check(payload, ev))
+        if carried:
+            log.warning(
+                "control message carried records; they were decided like any other",
+                extra={"records": carried, "log_events": len(payload.log_events)},
+            )
+    return Decided(decisions, payload.message_type)
 
 
 def process_event(
@@ -186,12 +194,13 @@ def process_event(
     Raises DeliveryError when a message could not be delivered and PayloadRejected when the
     event could not be decoded (after alerting about it).
     """
+    received = time.time()  # the records' arrival, for the canary's delay (before delivery's retries)
     decided = decide_event(event, state.policy, request_id)
     groups = group_alerts(decided.decisions)
     report = deliver_groups(
         groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=state.hooks
     )
-    summary = RunSummary.count(decided.decisions, groups, report)
+    summary = RunSummary.count(decided.decisions, groups, report, now=received)
     if report.failed:
         raise DeliveryError(summary)
     if decided.rejected is not None:

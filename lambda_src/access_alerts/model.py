@@ -89,8 +89,7 @@ class AccessEvent:
     keys: tuple[Mapping[str, Any], ...] = ()
     attribute_names: tuple[str, ...] = ()  # item/projection attribute names, never values
     statements: tuple[str, ...] = ()  # PartiQL statements as CloudTrail redacted them
-    # For the message: the pipeline resource or table a management call touched, or the stream a stream
-    # read (a data event) read.
+    # Management events: the pipeline resource or table the call touched, for the message.
     target: str | None = None
     # Management events outside DynamoDB: every resource the call names (tamper checks these).
     targets: tuple[str, ...] = ()
@@ -120,7 +119,17 @@ class PipelineResources:
     queue_arn: str | None = None
     kms_key_arn: str | None = None
     ssm_parameter_names: tuple[str, ...] = ()
-    role_arns: tuple[str, ...] = ()  # the function's and CloudTrail's roles (IAM calls on them are tamper)
+    alarm_names: tuple[str, ...] = ()  # the module's CloudWatch alarms (silencing them is tampering)
+    schedule_names: tuple[str, ...] = ()  # EventBridge Scheduler schedules (the canary's)
+    role_names: tuple[str, ...] = ()  # IAM roles (the function's, CloudTrail's, the canary's)
+
+
+@dataclass(frozen=True, slots=True)
+class CanarySettings:
+    """The end-to-end canary (docs/canary.md): its table, and the role its schedule writes with."""
+
+    table_arn: str
+    role_arn: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +140,4 @@ class PolicySettings:
     watch_pipeline: bool = True
     watch_table_management: bool = True
     pipeline: PipelineResources = field(default_factory=PipelineResources)
+    canary: CanarySettings | None = None  # None: no canary (canary_interval_minutes = 0)
