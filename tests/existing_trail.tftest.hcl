@@ -17,6 +17,7 @@ variables {
   ]
   allowed_management_role_arns         = ["arn:aws:iam::123456789012:role/platform-deployer"]
   slack_webhook_url_ssm_parameter_name = "/platform/unit/slack-webhook"
+  alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 # The module's own trail, for the comparison below: what it is given and what the output says must agree.
@@ -116,9 +117,9 @@ run "existing_log_group_only" {
   }
 
   assert {
-    condition = jsonencode(flatten([
+    condition = jsonencode(distinct(flatten([
       for st in data.aws_iam_policy_document.kms[0].statement : [for c in st.condition : sort(c.values) if c.variable == "kms:EncryptionContext:aws:logs:arn"]
-    ])) == jsonencode(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/unit"])
+    ]))) == jsonencode(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/unit"])
     error_message = "CloudWatch Logs may use the module key for the function's log group only (the existing group has its own key)."
   }
 
@@ -188,11 +189,12 @@ run "selectors_without_management_events_or_exclusions" {
       FieldSelectors = [
         { Field = "eventCategory", Equals = ["Data"] },
         { Field = "resources.type", Equals = ["AWS::DynamoDB::Table"] },
-        { Field = "resources.ARN", Equals = ["arn:aws:dynamodb:us-east-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/payments"] },
+        # The canary's table (canary.tf) is watched like any other: the existing trail must log it too.
+        { Field = "resources.ARN", Equals = ["arn:aws:dynamodb:us-east-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/payments", "arn:aws:dynamodb:us-east-1:123456789012:table/unit-access-alerts-canary"] },
         { Field = "readOnly", Equals = ["false"] },
       ]
     }]))
-    error_message = "Writes only, no exclusions, no management events: one selector in the API's casing, unset operators left out."
+    error_message = "Writes only, no exclusions, no management events: one selector in the API's casing, unset operators left out (the canary's table watched too)."
   }
 }
 

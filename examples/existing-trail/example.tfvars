@@ -17,3 +17,4 @@ allowed_management_role_arns = [
 ]
 
 slack_webhook_url_ssm_parameter_name = "/platform/shared/dynamodb-access-alerts/slack-webhook"
+alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:platform-oncall"]

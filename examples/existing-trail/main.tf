@@ -24,6 +24,7 @@ module "dynamodb_access_alerts" {
   allowed_role_arns                    = var.allowed_role_arns
   allowed_management_role_arns         = var.allowed_management_role_arns
   slack_webhook_url_ssm_parameter_name = var.slack_webhook_url_ssm_parameter_name
+  alarm_actions                        = var.alarm_actions
 
   tags = {
     Team = "platform"

@@ -43,6 +43,11 @@ variable "allowed_management_role_arns" {
   default     = []
 }
 
+variable "alarm_actions" {
+  description = "SNS topics notified by the module's alarms (undelivered alerts, function errors, canary silence)."
+  type        = list(string)
+}
+
 variable "slack_webhook_url_ssm_parameter_name" {
   description = "SecureString parameter you manage that holds the webhook URL."
   type        = string
