@@ -19,12 +19,12 @@ run "a_family_is_one_starts_with_value_in_its_own_selector" {
   command = plan
 
   assert {
-    condition     = [for s in aws_cloudtrail.this.advanced_event_selector : s.name] == ["DynamoDB data events of the watched tables", "DynamoDB data events of the watched table families", "Write management events (tamper and table control-plane alerts)"]
+    condition     = [for s in aws_cloudtrail.this[0].advanced_event_selector : s.name] == ["DynamoDB data events of the watched tables", "DynamoDB data events of the watched table families", "Write management events (tamper and table control-plane alerts)"]
     error_message = "Exact tables and families get a selector each (operators are never mixed in one field selector)."
   }
 
   assert {
-    condition     = [for f in aws_cloudtrail.this.advanced_event_selector[1].field_selector : f.starts_with if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/tenant-"])
+    condition     = [for f in aws_cloudtrail.this[0].advanced_event_selector[1].field_selector : f.starts_with if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:us-east-1:123456789012:table/tenant-"])
     error_message = "The family is resources.ARN starts_with its table ARN prefix (its tables and their streams)."
   }
 
@@ -40,7 +40,7 @@ run "a_family_is_one_starts_with_value_in_its_own_selector" {
   }
 
   assert {
-    condition     = !aws_cloudtrail.this.is_multi_region_trail && !aws_cloudtrail.this.include_global_service_events && output.multi_region_reason == null
+    condition     = !aws_cloudtrail.this[0].is_multi_region_trail && !aws_cloudtrail.this[0].include_global_service_events && output.multi_region_reason == null
     error_message = "Home-Region tables only: single-Region trail without global service events."
   }
 
@@ -63,7 +63,7 @@ run "a_table_in_another_region_makes_the_trail_multi_region" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this.is_multi_region_trail && aws_cloudtrail.this.include_global_service_events
+    condition     = aws_cloudtrail.this[0].is_multi_region_trail && aws_cloudtrail.this[0].include_global_service_events
     error_message = "A watched table elsewhere needs a multi-Region trail, and CloudTrail requires global service events on one."
   }
 
@@ -73,7 +73,7 @@ run "a_table_in_another_region_makes_the_trail_multi_region" {
   }
 
   assert {
-    condition     = [for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/estate-access-alerts-canary", "arn:aws:dynamodb:us-east-1:123456789012:table/orders"])
+    condition     = [for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"][0] == tolist(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/estate-access-alerts-canary", "arn:aws:dynamodb:us-east-1:123456789012:table/orders"])
     error_message = "The replica's ARN joins the exact selector (with the canary's table)."
   }
 
@@ -96,7 +96,7 @@ run "track_stream_reads_false_excludes_stream_calls_by_name" {
   }
 
   assert {
-    condition     = alltrue([for s in slice(aws_cloudtrail.this.advanced_event_selector, 0, 2) : [for f in s.field_selector : f.not_equals if f.field == "eventName"][0] == tolist(["GetRecords", "GetShardIterator"])])
+    condition     = alltrue([for s in slice(aws_cloudtrail.this[0].advanced_event_selector, 0, 2) : [for f in s.field_selector : f.not_equals if f.field == "eventName"][0] == tolist(["GetRecords", "GetShardIterator"])])
     error_message = "Both data selectors leave GetRecords and GetShardIterator out."
   }
 
@@ -145,4 +145,47 @@ run "over_500_values_fails_naming_the_count_and_the_fix" {
 
   # exact 2 + 479 + canary 1 + 20, family 2 + 1 + 20, management 2 = 527
   expect_failures = [aws_cloudtrail.this]
+}
+
+run "an_existing_trail_is_asked_for_families_streams_and_other_regions" {
+  # create_trail = false: the owner of the existing trail gets the same estate selectors (families as
+  # StartsWith, stream calls left out as NotEquals, the other Region's ARNs), and the reason it must be
+  # multi-Region.
+  command = plan
+
+  variables {
+    create_trail            = false
+    existing_log_group_name = "/platform/org-trail"
+    table_arns              = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"]
+    track_stream_reads      = false
+  }
+
+  override_data {
+    target = data.aws_cloudwatch_log_groups.existing[0]
+    values = {
+      log_group_names = ["/platform/org-trail"]
+      arns            = ["arn:aws:logs:us-east-1:123456789012:log-group:/platform/org-trail"]
+    }
+  }
+
+  assert {
+    condition = [for s in jsondecode(output.required_advanced_event_selectors) : s.Name] == [
+      "DynamoDB data events of the watched tables", "DynamoDB data events of the watched table families", "Write management events (tamper and table control-plane alerts)",
+    ]
+    error_message = "The existing trail is asked for the exact-table, the family and the management selector."
+  }
+
+  assert {
+    condition = alltrue([
+      contains(flatten([for f in jsondecode(output.required_advanced_event_selectors)[0].FieldSelectors : try(f.Equals, []) if f.Field == "resources.ARN"]), "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"),
+      flatten([for f in jsondecode(output.required_advanced_event_selectors)[1].FieldSelectors : f.StartsWith if f.Field == "resources.ARN"]) == ["arn:aws:dynamodb:us-east-1:123456789012:table/tenant-"],
+      alltrue([for s in slice(jsondecode(output.required_advanced_event_selectors), 0, 2) : flatten([for f in s.FieldSelectors : f.NotEquals if f.Field == "eventName"]) == ["GetRecords", "GetShardIterator"]]),
+    ])
+    error_message = "required_advanced_event_selectors: the replica's ARN (Equals), the family (StartsWith) and the stream calls left out (NotEquals) in both data selectors."
+  }
+
+  assert {
+    condition     = strcontains(output.multi_region_reason, "eu-west-1") && length(aws_cloudtrail.this) == 0
+    error_message = "No trail of the module's own, and the output says why the existing trail must be multi-Region."
+  }
 }
