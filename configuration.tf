@@ -2,18 +2,24 @@
 # Lambda environment variables, whose 4 KB cap used to limit a deployment to about 50 tables.
 #
 #   local.configuration            the document, version 1 (built from names in locals.tf: no cycles)
-#   aws_ssm_parameter.configuration   base64gzip(jsonencode(document)), SecureString under the module key
+#   aws_ssm_parameter.configuration   base64gzip(jsonencode(document)), split over up to 8 SecureString
+#                                  parameters NAME-1 ... NAME-8 under the module key (below)
 #   terraform_data.configuration   the same document in clear, so a plan shows which entries change
 #                                  (a SecureString value is only "(sensitive value)"); it also checks
 #                                  the allow-list shapes against lambda_src/access_alerts/rules.json
 #
-# The function's environment names the parameter and carries sha256(jsonencode(document)): the function
-# refuses a document with another hash, and a changed document changes the function's configuration, so
-# new execution environments start and read the new document.
+# The function's environment names the parameters (prefix and number of parts in use) and carries
+# sha256(jsonencode(document)): the function refuses a document with another hash, and a changed document
+# changes the function's configuration, so new execution environments start and read the new document.
 
 locals {
-  configuration_parameter_name = "${local.ssm_prefix}/configuration"
-  configuration_parameter_arn  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(local.configuration_parameter_name, "/")}"
+  # The parts are NAME-1 ... NAME-8; NAME itself is no parameter.
+  configuration_parameter_name  = "${local.ssm_prefix}/configuration"
+  configuration_slots           = 8
+  configuration_parameter_names = [for i in range(local.configuration_slots) : "${local.configuration_parameter_name}-${i + 1}"]
+  configuration_parameter_arns = [
+    for n in local.configuration_parameter_names : "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(n, "/")}"
+  ]
 
   # Version 1 of the document. Every field is required by the reader; unknown fields are an error there,
   # so a field added here needs the reader's support (and a version bump if its meaning changes).
@@ -64,11 +70,22 @@ locals {
   configuration_json   = jsonencode(local.configuration)
   configuration_sha256 = sha256(local.configuration_json)
   # What SSM stores. gzip keeps a few hundred table ARNs (which repeat the same prefix) small; base64
-  # because a parameter value is text. Both limits below count characters, and base64 is ASCII.
+  # because a parameter value is text. The limits below count characters, and base64 is ASCII.
   configuration_value = base64gzip(local.configuration_json)
-  # Standard parameters hold 4096 characters (free); Advanced ones 8192 ($0.05 a month, docs/costs.md).
-  configuration_size = length(local.configuration_value)
-  configuration_tier = local.configuration_size <= 4096 ? "Standard" : "Advanced"
+  configuration_size  = length(local.configuration_value)
+  # One parameter holds 4096 characters in the Standard tier (free) and 8192 in the Advanced one ($0.05 a
+  # month, docs/costs.md), so the value is cut into parts of 4096 while 8 of them suffice (32 KB, about
+  # 1,400 tables of 22 random characters), of 8192 above that (64 KB at most). The number of parameters is
+  # fixed, not derived from the size: `count` must be known at plan time, and the document is not always
+  # (the module's own key ARN, or an allowed role created in the same apply). Unused slots hold "unused";
+  # the function reads the first ACCESS_ALERTS_CONFIG_PARTS of them and checks the hash of the whole.
+  configuration_part_chars = local.configuration_size <= local.configuration_slots * 4096 ? 4096 : 8192
+  configuration_part_count = max(1, ceil(local.configuration_size / local.configuration_part_chars))
+  configuration_parts = [
+    for i in range(local.configuration_slots) : i < local.configuration_part_count
+    ? substr(local.configuration_value, i * local.configuration_part_chars, local.configuration_part_chars)
+    : "unused"
+  ]
 
   # ------------------------------------------------------------------------ allow-list shapes (rules.json)
   # A Terraform 1.5 variable validation may not read files, so the shapes are checked here, in a
@@ -131,18 +148,24 @@ resource "terraform_data" "configuration" {
 }
 
 resource "aws_ssm_parameter" "configuration" {
-  name        = local.configuration_parameter_name
-  description = "Configuration document (version 1, base64 gzip JSON) of dynamodb-access-alerts ${var.name}"
+  count = local.configuration_slots
+
+  name        = local.configuration_parameter_names[count.index]
+  description = "Configuration document (version 1, base64 gzip JSON, read in order from part 1) of dynamodb-access-alerts ${var.name}: part ${count.index + 1}"
   type        = "SecureString"
   key_id      = local.kms_key_arn
-  tier        = local.configuration_tier
-  value       = local.configuration_value
+  tier        = length(local.configuration_parts[count.index]) <= 4096 ? "Standard" : "Advanced"
+  value       = local.configuration_parts[count.index]
   tags        = local.tags
 
   lifecycle {
     precondition {
-      condition     = local.configuration_size <= 8192
-      error_message = "The configuration document is ${local.configuration_size} characters once compressed; an SSM parameter holds at most 8192 (Advanced tier). Watch fewer tables in this deployment (split them over several), or shorten the allow-lists (one wildcard pattern such as role/team-* covers many roles)."
+      condition     = local.configuration_size <= local.configuration_slots * 8192
+      error_message = "The configuration document is ${local.configuration_size} characters once compressed; its ${local.configuration_slots} SSM parameters hold at most ${local.configuration_slots * 8192} (8192 each, Advanced tier). Watch fewer tables in this deployment (families such as tenant-* cover many tables for one entry, or split them over several deployments), or shorten the allow-lists (one wildcard pattern such as role/team-* covers many roles)."
+    }
+    precondition {
+      condition     = length(local.configuration_json) <= 1048576
+      error_message = "The configuration document is ${length(local.configuration_json)} characters of JSON; the function reads at most 1048576 (1 MiB). Use families (tenant-*) and wildcard allow-list patterns instead of long lists, or split the tables over several deployments."
     }
   }
 }

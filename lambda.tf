@@ -7,13 +7,13 @@ locals {
   # The environment only says where the configuration document is and which one it must be
   # (configuration.tf). No secret and nothing that grows with the estate goes here.
   lambda_environment = {
-    ACCESS_ALERTS_CONFIG_PARAMETER = local.configuration_parameter_name
+    ACCESS_ALERTS_CONFIG_PARAMETER = local.configuration_parameter_name # the parts are NAME-1 ... NAME-N
+    ACCESS_ALERTS_CONFIG_PARTS     = tostring(local.configuration_part_count)
     ACCESS_ALERTS_CONFIG_SHA256    = local.configuration_sha256
   }
   # Every parameter the function reads: the document, the webhook URL, the key-hash secret, the
   # destinations' secrets (destinations.tf).
-  readable_parameter_arns = distinct(compact(concat([
-    local.configuration_parameter_arn,
+  readable_parameter_arns = distinct(compact(concat(local.configuration_parameter_arns, [
     local.webhook_parameter_arn == null ? "" : local.webhook_parameter_arn,
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
   ], local.destination_parameter_arns)))

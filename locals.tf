@@ -63,14 +63,12 @@ locals {
   # KMS key that encrypts the webhook parameter: ours when we store it; the user's (or aws/ssm: null) otherwise.
   webhook_parameter_kms_key_arn = local.webhook_url_given ? local.kms_key_arn : var.slack_webhook_url_ssm_parameter_kms_key_arn
   # Parameters encrypted with the module's key (ours or var.kms_key_arn): always the configuration.
-  own_key_parameter_arns = compact([
-    local.configuration_parameter_arn,
+  own_key_parameter_arns = compact(concat(local.configuration_parameter_arns, [
     local.webhook_url_given ? local.webhook_parameter_arn : "",
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
-  ])
+  ]))
   # Every parameter the function reads: a change to any of them by someone not allowed is tamper.
-  ssm_parameter_names = distinct(compact(concat([
-    local.configuration_parameter_name,
+  ssm_parameter_names = distinct(compact(concat(local.configuration_parameter_names, [
     local.webhook_parameter_name == null ? "" : local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
   ], local.destination_parameter_names)))

@@ -58,9 +58,9 @@ output "lambda_configuration" {
   value       = local.configuration
 }
 
-output "configuration_ssm_parameter_name" {
-  description = "Name of the SecureString parameter holding the configuration document (base64 gzip JSON)."
-  value       = aws_ssm_parameter.configuration.name
+output "configuration_ssm_parameter_names" {
+  description = "The SecureString parameters holding the configuration document (base64 gzip JSON), in the order the function joins them: the parts in use of the module's 8 (the rest hold \"unused\")."
+  value       = slice(aws_ssm_parameter.configuration[*].name, 0, local.configuration_part_count)
 }
 
 output "kms_key_arn" {

@@ -54,15 +54,16 @@ run "function_reads_exactly_the_destinations_parameters" {
   command = plan
 
   assert {
-    condition = toset(flatten([for st in data.aws_iam_policy_document.lambda.statement : st.resources if contains(st.actions, "ssm:GetParameter")])) == toset([
-      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration",
+    condition = toset(flatten([for st in data.aws_iam_policy_document.lambda.statement : st.resources if contains(st.actions, "ssm:GetParameter")])) == toset(concat([
+      for n in range(1, 9) : "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration-${n}"
+      ], [
       "arn:aws:ssm:us-east-1:123456789012:parameter/platform/unit/slack-webhook",
       "arn:aws:ssm:us-east-1:123456789012:parameter/platform/unit/slack-token",
       "arn:aws:ssm:us-east-1:123456789012:parameter/orders/teams-url",
       "arn:aws:ssm:us-east-1:123456789012:parameter/security/siem-url",
       "arn:aws:ssm:us-east-1:123456789012:parameter/security/siem-secret",
-    ])
-    error_message = "ssm:GetParameter must cover exactly the document, the shorthand webhook and each destination's parameters."
+    ]))
+    error_message = "ssm:GetParameter must cover exactly the document's 8 parts, the shorthand webhook and each destination's parameters."
   }
   assert {
     condition     = contains(output.lambda_configuration.pipeline.ssm_parameter_names, "/security/siem-secret")

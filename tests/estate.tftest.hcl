@@ -1,5 +1,5 @@
 # A real estate (issue 10): families, tables in other Regions, stream reads, and the largest configuration
-# that fits CloudTrail's 500 selector values. The selector arithmetic itself is tested in
+# that fits CloudTrail's 500 selector values (applied, in largest_estate.tftest.hcl). The selector arithmetic itself is tested in
 # modules/selectors/tests; these runs check that the root module wires it into the trail and the document.
 
 mock_provider "aws" {
@@ -103,35 +103,6 @@ run "track_stream_reads_false_excludes_stream_calls_by_name" {
   assert {
     condition     = output.selector_value_count == 11 + 4
     error_message = "Two values per data selector: ${output.selector_value_count}."
-  }
-}
-
-run "largest_configuration_470_tables_20_excluded_roles" {
-  # Table names with 12 random hex characters each (gzip cannot shrink those): the document must still fit
-  # the parameter. (Names of 22 random hex characters reach the parameter's 8192 characters at about 360
-  # tables: README, Large estates.)
-  command = plan
-
-  variables {
-    table_names        = [for i in range(470) : format("%s-%s", element(["orders", "payments", "ledger", "sessions", "profiles"], i), substr(sha256(tostring(i)), 0, 12))]
-    allowed_role_arns  = [for i in range(20) : format("arn:aws:iam::123456789012:role/service-%s", substr(sha256("role${i}"), 0, 12))]
-    track_stream_reads = false
-  }
-
-  assert {
-    # 2 + 470 ARNs + the canary's table + 2 eventName + 20 exclusions + 2 management = 497
-    condition     = output.selector_value_count == 497 && length(output.selector_exclusion_prefixes) == 20
-    error_message = "470 tables and 20 excluded roles use ${output.selector_value_count} of 500 values."
-  }
-
-  assert {
-    condition     = length(output.lambda_configuration.tables) == 470 && length(output.lambda_configuration.allowed) == 20
-    error_message = "Every table and pattern is in the document."
-  }
-
-  assert {
-    condition     = length(nonsensitive(aws_ssm_parameter.configuration.value)) <= 8192 && contains(["Standard", "Advanced"], aws_ssm_parameter.configuration.tier)
-    error_message = "The document fits the SSM parameter (8192 characters, Advanced tier)."
   }
 }
 

@@ -23,13 +23,13 @@ run "environment_names_only_the_configuration_document" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["ACCESS_ALERTS_CONFIG_PARAMETER", "ACCESS_ALERTS_CONFIG_SHA256"])
-    error_message = "The environment must hold only the configuration parameter's name and the document's hash."
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["ACCESS_ALERTS_CONFIG_PARAMETER", "ACCESS_ALERTS_CONFIG_PARTS", "ACCESS_ALERTS_CONFIG_SHA256"])
+    error_message = "The environment must hold only where the configuration document is (parameters and parts) and the document's hash."
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARAMETER"] == "/dynamodb-access-alerts/unit/configuration" && aws_ssm_parameter.configuration.name == "/dynamodb-access-alerts/unit/configuration"
-    error_message = "The function must be pointed at the module's configuration parameter."
+    condition     = aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARAMETER"] == "/dynamodb-access-alerts/unit/configuration" && aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARTS"] == "1" && aws_ssm_parameter.configuration[*].name == [for n in range(1, 9) : "/dynamodb-access-alerts/unit/configuration-${n}"]
+    error_message = "The function must be pointed at the module's configuration parameters NAME-1 ... NAME-8, a small document in one part."
   }
 
   assert {
@@ -120,7 +120,7 @@ run "configuration_document_content" {
       function_name       = "unit"
       queue_arn           = "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts"
       kms_key_arns        = ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
-      ssm_parameter_names = ["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"]
+      ssm_parameter_names = concat([for n in range(1, 9) : "/dynamodb-access-alerts/unit/configuration-${n}"], ["/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"])
       alarm_names         = ["unit-undelivered-alerts", "unit-function-errors", "unit-canary-silent"]
       schedule_names      = ["unit-access-alerts-canary"]
       role_names          = ["unit-lambda", "unit-cloudtrail-logs", "unit-canary"]
@@ -134,13 +134,13 @@ run "configuration_document_content" {
   }
 
   assert {
-    condition     = nonsensitive(aws_ssm_parameter.configuration.value) == base64gzip(jsonencode(output.lambda_configuration))
-    error_message = "The parameter stores base64gzip(jsonencode(document))."
+    condition     = nonsensitive(aws_ssm_parameter.configuration[0].value) == base64gzip(jsonencode(output.lambda_configuration)) && alltrue([for p in slice(aws_ssm_parameter.configuration, 1, 8) : nonsensitive(p.value) == "unused"])
+    error_message = "The first parameter stores base64gzip(jsonencode(document)); the unused ones say so."
   }
 
   assert {
-    condition     = aws_ssm_parameter.configuration.type == "SecureString" && aws_ssm_parameter.configuration.key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" && aws_ssm_parameter.configuration.tier == "Standard"
-    error_message = "A small document is a Standard SecureString under the module's key."
+    condition     = alltrue([for p in aws_ssm_parameter.configuration : p.type == "SecureString" && p.key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" && p.tier == "Standard"])
+    error_message = "Every part is a Standard SecureString under the module's key."
   }
 }
 
@@ -153,12 +153,12 @@ run "key_values_show_is_the_default_and_needs_no_secret" {
   }
 
   assert {
-    condition     = length(aws_ssm_parameter.key_hash) == 0 && tolist(output.lambda_configuration.pipeline.ssm_parameter_names) == tolist(["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url"])
+    condition     = length(aws_ssm_parameter.key_hash) == 0 && tolist(output.lambda_configuration.pipeline.ssm_parameter_names) == tolist(concat([for n in range(1, 9) : "/dynamodb-access-alerts/unit/configuration-${n}"], ["/dynamodb-access-alerts/unit/slack-webhook-url"]))
     error_message = "No hash secret unless key_values = hash."
   }
 }
 
-run "document_over_4096_characters_uses_the_advanced_tier" {
+run "document_over_4096_characters_takes_two_standard_parts" {
   # 100 management patterns with 60 random hex characters each: about 5.2 KB once compressed.
   command = plan
 
@@ -167,8 +167,38 @@ run "document_over_4096_characters_uses_the_advanced_tier" {
   }
 
   assert {
-    condition     = length(aws_ssm_parameter.configuration.value) > 4096 && length(aws_ssm_parameter.configuration.value) <= 8192 && aws_ssm_parameter.configuration.tier == "Advanced"
-    error_message = "Above 4096 characters the parameter must be Advanced."
+    condition = alltrue([
+      length(nonsensitive(aws_ssm_parameter.configuration[0].value)) == 4096,
+      length(nonsensitive(aws_ssm_parameter.configuration[1].value)) > 0,
+      join("", [for p in slice(aws_ssm_parameter.configuration, 0, 2) : nonsensitive(p.value)]) == base64gzip(jsonencode(output.lambda_configuration)),
+      aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARTS"] == "2",
+      alltrue([for p in aws_ssm_parameter.configuration : p.tier == "Standard"]),
+    ])
+    error_message = "Above 4096 characters the document continues in part 2 (both Standard); the function is told to read 2 parts."
+  }
+
+  assert {
+    condition     = output.configuration_ssm_parameter_names == ["/dynamodb-access-alerts/unit/configuration-1", "/dynamodb-access-alerts/unit/configuration-2"]
+    error_message = "The output names the parts in use, in order."
+  }
+}
+
+run "document_over_32_kb_takes_advanced_parts_of_8192" {
+  # 700 management patterns of 64 random hex characters: about 40 KB once compressed, more than 8 Standard
+  # parts hold.
+  command = plan
+
+  variables {
+    allowed_management_role_arns = [for i in range(700) : format("arn:aws:iam::123456789012:role/%s", sha256(tostring(i)))]
+  }
+
+  assert {
+    condition = alltrue([
+      length(nonsensitive(aws_ssm_parameter.configuration[0].value)) == 8192 && aws_ssm_parameter.configuration[0].tier == "Advanced",
+      join("", [for p in slice(aws_ssm_parameter.configuration, 0, tonumber(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARTS"])) : nonsensitive(p.value)]) == base64gzip(jsonencode(output.lambda_configuration)),
+      tonumber(aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARTS"]) == ceil(length(base64gzip(jsonencode(output.lambda_configuration))) / 8192),
+    ])
+    error_message = "Above 32 KB the parts hold 8192 characters each (Advanced) and the function reads as many as hold data."
   }
 }
 
@@ -183,7 +213,7 @@ run "large_estate_fits_in_a_standard_parameter" {
   }
 
   assert {
-    condition     = length(output.lambda_configuration.tables) == 490 && aws_ssm_parameter.configuration.tier == "Standard"
+    condition     = length(output.lambda_configuration.tables) == 490 && aws_lambda_function.this.environment[0].variables["ACCESS_ALERTS_CONFIG_PARTS"] == "1"
     error_message = "The configuration no longer limits the number of tables below CloudTrail's own limit."
   }
 }
@@ -207,11 +237,10 @@ run "user_managed_webhook_parameter" {
     condition = toset(flatten([
       for s in data.aws_iam_policy_document.lambda.statement : s.resources if contains(s.actions, "ssm:GetParameter")
       ])) == toset([
-      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration",
-      "arn:aws:ssm:us-east-1:123456789012:parameter/platform/prod/dynamodb-access-alerts/slack-webhook",
-      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/key-hash-secret",
+      for p in concat([for n in range(1, 9) : "dynamodb-access-alerts/unit/configuration-${n}"], ["platform/prod/dynamodb-access-alerts/slack-webhook", "dynamodb-access-alerts/unit/key-hash-secret"]) :
+      "arn:aws:ssm:us-east-1:123456789012:parameter/${p}"
     ])
-    error_message = "The function may read exactly its three parameters."
+    error_message = "The function may read exactly its parameters: the document's 8 parts, the webhook and the hash secret."
   }
 
   assert {
@@ -220,8 +249,8 @@ run "user_managed_webhook_parameter" {
         for c in s.condition : c.values if c.variable == "kms:EncryptionContext:PARAMETER_ARN"
       ] if s.sid == "DecryptOwnParameters"
       ])) == toset([
-      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/configuration",
-      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/key-hash-secret",
+      for p in concat([for n in range(1, 9) : "configuration-${n}"], ["key-hash-secret"]) :
+      "arn:aws:ssm:us-east-1:123456789012:parameter/dynamodb-access-alerts/unit/${p}"
     ])
     error_message = "The module's key may decrypt, for the function, only the parameters it encrypts (not the user's)."
   }

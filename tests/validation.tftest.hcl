@@ -184,11 +184,12 @@ run "too_many_selector_values" {
   expect_failures = [aws_cloudtrail.this]
 }
 
-run "configuration_document_over_8_kb" {
-  # 200 management patterns of 60 random hex characters: about 10 KB once compressed.
+run "configuration_document_over_64_kb" {
+  # 1000 management patterns of 128 random hex characters: about 85 KB once compressed, more than the
+  # module's 8 parameters of 8192 characters hold.
   command = plan
   variables {
-    allowed_management_role_arns = [for i in range(200) : format("arn:aws:iam::123456789012:role/%s", substr(sha256(tostring(i)), 0, 60))]
+    allowed_management_role_arns = [for i in range(1000) : format("arn:aws:iam::123456789012:role/%s/%s", sha256(tostring(i)), sha256("x${i}"))]
   }
   expect_failures = [aws_ssm_parameter.configuration]
 }

@@ -107,3 +107,8 @@ output "selector_value_count" {
   description = "Selector values used, out of CloudTrail's 500 per trail."
   value       = module.dynamodb_access_alerts.selector_value_count
 }
+
+output "configuration_ssm_parameter_names" {
+  description = "The SSM parameters holding the function's configuration document, in order (the parts in use)."
+  value       = module.dynamodb_access_alerts.configuration_ssm_parameter_names
+}

@@ -4,9 +4,11 @@ Everything that grows with the estate travels as one versioned JSON document (do
 :func:`load_config` finds it through the environment, once per cold start (never at import time):
 
 * ``ACCESS_ALERTS_CONFIG_PARAMETER`` names an SSM SecureString holding the document, as Terraform's
-  ``base64gzip(jsonencode(...))`` writes it (plain JSON text is accepted too), and
-  ``ACCESS_ALERTS_CONFIG_SHA256`` is the hex SHA-256 of the document's JSON bytes: a document whose hash
-  differs (changed out of band, or read before Terraform updated the function) is refused;
+  ``base64gzip(jsonencode(...))`` writes it (plain JSON text is accepted too); with
+  ``ACCESS_ALERTS_CONFIG_PARTS`` = N (as the module sets it) that text is split over the parameters
+  ``PARAMETER-1`` ... ``PARAMETER-N``, read in order and joined. ``ACCESS_ALERTS_CONFIG_SHA256`` is the hex
+  SHA-256 of the whole document's JSON bytes: a document whose hash differs (changed out of band, a part
+  missing or mixed from two versions, or read before Terraform updated the function) is refused;
 * or, for local runs and tests, ``ACCESS_ALERTS_CONFIG`` holds the document itself (either form).
 
 :func:`parse_document` validates every field and raises :class:`ConfigError` with a message that names the
@@ -37,11 +39,14 @@ from .text import first_line, json_type
 
 ENV_PARAMETER: Final = "ACCESS_ALERTS_CONFIG_PARAMETER"
 ENV_SHA256: Final = "ACCESS_ALERTS_CONFIG_SHA256"
+ENV_PARTS: Final = "ACCESS_ALERTS_CONFIG_PARTS"
 ENV_DOCUMENT: Final = "ACCESS_ALERTS_CONFIG"
-KNOWN_VARIABLES: Final = (ENV_PARAMETER, ENV_SHA256, ENV_DOCUMENT)
+KNOWN_VARIABLES: Final = (ENV_PARAMETER, ENV_PARTS, ENV_SHA256, ENV_DOCUMENT)
+# The module writes at most 8 parts (configuration.tf); more than this is not a value it writes.
+MAX_PARTS: Final = 64
 
 DOCUMENT_VERSION: Final = 1
-MAX_DOCUMENT_BYTES: Final = 1024 * 1024  # decompressed; an SSM parameter holds 8 KB of base64
+MAX_DOCUMENT_BYTES: Final = 1024 * 1024  # decompressed JSON; configuration.tf refuses a larger document
 KEY_VALUE_MODES: Final[tuple[KeyValues, ...]] = ("show", "hash", "hide")
 DEFAULT_NAME: Final = "dynamodb-access-alerts"
 MAX_NAME_LENGTH: Final = 64
@@ -233,15 +238,25 @@ def _variable(environ: Mapping[str, str], name: str) -> str | None:
 def load_config(environ: Mapping[str, str]) -> Config:
     """Find, check and parse the configuration document. Raises ConfigError naming the problem."""
     parameter = _variable(environ, ENV_PARAMETER)
+    parts = _variable(environ, ENV_PARTS)
     inline = _variable(environ, ENV_DOCUMENT)
     expected_sha = _variable(environ, ENV_SHA256)
     if parameter and inline:
         raise ConfigError(f"set {ENV_PARAMETER} or {ENV_DOCUMENT}, not both")
+    if parts and not parameter:
+        raise ConfigError(
+            f"{ENV_PARTS} is set without {ENV_PARAMETER} (the parts are PARAMETER-1 ... PARAMETER-N)"
+        )
     if parameter:
         if expected_sha is None:
             raise ConfigError(f"{ENV_SHA256} is required with {ENV_PARAMETER}")
-        source = f"the configuration document in SSM parameter {parameter!r}"
-        raw = _get_parameter(parameter, ENV_PARAMETER)
+        if parts is None:
+            source = f"the configuration document in SSM parameter {parameter!r}"
+            raw = _get_parameter(parameter, ENV_PARAMETER)
+        else:
+            count = _part_count(parts)
+            source = f"the configuration document in SSM parameters {parameter}-1 to {parameter}-{count}"
+            raw = _read_parts(parameter, count)
     elif inline:
         source = f"the configuration document in {ENV_DOCUMENT}"
         raw = inline
@@ -252,6 +267,22 @@ def load_config(environ: Mapping[str, str]) -> Config:
             "read: deploy the module and its function together"
         )
     return read_document(raw, source, expected_sha256=expected_sha, local=not parameter)
+
+
+def _part_count(value: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_PARTS:
+        raise ConfigError(f"{ENV_PARTS} must be a whole number from 1 to {MAX_PARTS}, got {value!r:.20}")
+    return int(value)
+
+
+def _read_parts(prefix: str, count: int) -> str:
+    """The stored text of a document split over ``prefix-1`` ... ``prefix-count``, joined in order. A missing
+    or unreadable part raises ConfigError naming it; parts mixed from two versions of the document fail the
+    SHA-256 check of the whole afterwards (both fail closed)."""
+    return "".join(
+        _get_parameter(f"{prefix}-{i}", f"{ENV_PARAMETER} (part {i} of {count})").strip()
+        for i in range(1, count + 1)
+    )
 
 
 def read_document(

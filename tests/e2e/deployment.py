@@ -13,6 +13,9 @@ Everything started here (moto, the webhook receiver) is stopped in finalizers, a
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -80,6 +83,24 @@ class Deployment:
         )
         self.handler_runs.append(run)
         return run, self.receiver.received()[before:]
+
+    def configuration_parameters(self) -> list[dict[str, Any]]:
+        """The SSM parameters (GetParameter, decrypted) holding the configuration document, in the order
+        the function joins them: ACCESS_ALERTS_CONFIG_PARAMETER-1 ... -N, N = ACCESS_ALERTS_CONFIG_PARTS."""
+        env = self.function["Environment"]["Variables"]
+        ssm = self.client("ssm")
+        names = [
+            f"{env['ACCESS_ALERTS_CONFIG_PARAMETER']}-{i}"
+            for i in range(1, int(env["ACCESS_ALERTS_CONFIG_PARTS"]) + 1)
+        ]
+        return [ssm.get_parameter(Name=n, WithDecryption=True)["Parameter"] for n in names]
+
+    def configuration_document(self) -> tuple[bytes, dict[str, Any]]:
+        """The document the function reads: its parts joined, decoded (base64, gzip); its JSON bytes and
+        the parsed object."""
+        value = "".join(p["Value"] for p in self.configuration_parameters())
+        raw = gzip.decompress(base64.b64decode(value))
+        return raw, json.loads(raw)
 
     def destroy(self) -> None:
         self.workspace.destroy()

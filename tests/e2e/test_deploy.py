@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
 import json
 import re
@@ -165,14 +163,10 @@ def test_subscription_filter_targets_the_function_with_permission(deployment: De
 
 
 def _configuration_document(deployment: Deployment) -> tuple[bytes, dict[str, Any]]:
-    """The parameter the function's environment names, read back and decoded (base64, gzip, JSON)."""
-    env = deployment.function["Environment"]["Variables"]
-    parameter = deployment.client("ssm").get_parameter(
-        Name=env["ACCESS_ALERTS_CONFIG_PARAMETER"], WithDecryption=True
-    )["Parameter"]
-    assert parameter["Type"] == "SecureString"
-    raw = gzip.decompress(base64.b64decode(parameter["Value"]))
-    return raw, json.loads(raw)
+    """The parameters the function's environment names, read back and decoded (base64, gzip, JSON)."""
+    parameters = deployment.configuration_parameters()
+    assert all(p["Type"] == "SecureString" for p in parameters)
+    return deployment.configuration_document()
 
 
 def test_function_configuration_and_environment(deployment: Deployment) -> None:
@@ -181,7 +175,11 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     assert fn["Handler"] == "access_alerts.handler.lambda_handler"
     env = fn["Environment"]["Variables"]
     # Only where the configuration document is, and which one it must be.
-    assert set(env) == {"ACCESS_ALERTS_CONFIG_PARAMETER", "ACCESS_ALERTS_CONFIG_SHA256"}
+    assert set(env) == {
+        "ACCESS_ALERTS_CONFIG_PARAMETER",
+        "ACCESS_ALERTS_CONFIG_PARTS",
+        "ACCESS_ALERTS_CONFIG_SHA256",
+    }
     raw, document = _configuration_document(deployment)
     assert hashlib.sha256(raw).hexdigest() == env["ACCESS_ALERTS_CONFIG_SHA256"]
     assert document["version"] == 1
@@ -207,7 +205,12 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     assert pipeline["trail_arn"] == deployment.outputs["trail_arn"]
     assert pipeline["function_name"] == fn["FunctionName"]
     assert deployment.log_group in pipeline["log_group_names"]
-    assert env["ACCESS_ALERTS_CONFIG_PARAMETER"] in pipeline["ssm_parameter_names"]
+    parts = [f"{env['ACCESS_ALERTS_CONFIG_PARAMETER']}-{i}" for i in range(1, 9)]  # all 8, used or not
+    assert set(parts) <= set(pipeline["ssm_parameter_names"]), "changing a part is tamper"
+    assert (
+        deployment.outputs["configuration_ssm_parameter_names"]
+        == parts[: int(env["ACCESS_ALERTS_CONFIG_PARTS"])]
+    )
     name = fn["FunctionName"]
     assert pipeline["role_names"][:2] == [f"{name}-lambda", f"{name}-cloudtrail-logs"]
     assert fn["Role"].rsplit("/", 1)[-1] == pipeline["role_names"][0]

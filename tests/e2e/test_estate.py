@@ -5,8 +5,6 @@ alerts) and the allowed consumer's stream read (no alert)."""
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from typing import Any
 
@@ -80,11 +78,7 @@ def test_trail_is_multi_region_with_global_service_events(deployment: Deployment
 
 
 def test_document_lists_every_table_and_the_home(deployment: Deployment) -> None:
-    env = deployment.function["Environment"]["Variables"]
-    value = deployment.client("ssm").get_parameter(
-        Name=env["ACCESS_ALERTS_CONFIG_PARAMETER"], WithDecryption=True
-    )["Parameter"]["Value"]
-    document = json.loads(gzip.decompress(base64.b64decode(value)))
+    _, document = deployment.configuration_document()
     assert len(document["tables"]) == 302
     assert REPLICA_ARN in document["tables"] and table_arn(FAMILY) in document["tables"]
     assert document["home"] == {"partition": "aws", "account": ACCOUNT, "region": REGION}
