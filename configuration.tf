@@ -47,6 +47,8 @@ locals {
     destinations         = local.all_destinations
     default_destinations = var.default_destinations
     routes               = var.routes
+    # Friendly names shown beside account IDs in alerts (account id -> name).
+    account_names = var.account_names
     # The end-to-end canary (canary.tf): the function counts this role's PutItem on this table as a
     # heartbeat instead of alerting. Null when canary_interval_minutes = 0.
     canary = local.canary_enabled ? {
