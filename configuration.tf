@@ -55,6 +55,12 @@ locals {
       table_arn = local.canary_table_arn
       role_arn  = local.canary_role_arn
     } : null
+    # Where the function, its log group and the trail live; watched tables may be in other Regions.
+    home = {
+      partition = local.partition
+      account   = local.account_id
+      region    = local.region
+    }
   }
 
   configuration_json   = jsonencode(local.configuration)
@@ -76,13 +82,32 @@ locals {
   malformed_allowed_management = [
     for p in var.allowed_management_role_arns : p if !anytrue([for re in local.allow_list_shapes : can(regex(re, p))])
   ]
-  allow_list_syntax_hint = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
+  # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME. A trail logs only its own partition. An account trail
+  # logs only its own account's calls; an organization trail (organization_trail = true, or with
+  # create_trail = false an existing organization trail's log group, which the module cannot inspect) logs
+  # every member account's too.
+  other_partition_table_arns = [for a in var.table_arns : a if split(":", a)[1] != local.partition]
+  member_table_arns          = [for a in var.table_arns : a if split(":", a)[1] == local.partition && split(":", a)[4] != local.account_id]
+  member_tables_allowed      = var.organization_trail || !var.create_trail
+  allow_list_syntax_hint     = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
 }
 
 resource "terraform_data" "configuration" {
   input = local.configuration
 
   lifecycle {
+    precondition {
+      condition     = length(local.watched_table_arns) > 0
+      error_message = "Watch at least one table: list table names (or families such as tenant-*) in table_names, or table ARNs in table_arns."
+    }
+    precondition {
+      condition     = length(local.other_partition_table_arns) == 0
+      error_message = "table_arns must name tables in this deployment's partition ${local.partition} (a trail logs only its own partition); these are not: ${jsonencode(local.other_partition_table_arns)}. Deploy the module once per partition."
+    }
+    precondition {
+      condition     = local.member_tables_allowed || length(local.member_table_arns) == 0
+      error_message = "table_arns names tables of other accounts than this deployment's ${local.account_id}: ${jsonencode(local.member_table_arns)}. The module's own trail logs only its account's calls: set organization_trail = true (applied in the organization's management account) to watch member accounts' tables, or deploy the module in each account (examples/multi-account)."
+    }
     precondition {
       condition     = length(local.malformed_allowed) == 0
       error_message = "allowed_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed)}. ${local.allow_list_syntax_hint}"

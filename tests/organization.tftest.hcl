@@ -151,3 +151,93 @@ run "account_names_must_be_plain_text" {
 
   expect_failures = [var.account_names]
 }
+
+# -- member accounts' tables ----------------------------------------------------------------------------
+
+run "organization_trail_accepts_member_account_tables" {
+  command = plan
+
+  variables {
+    organization_trail = true
+    table_arns = [
+      "arn:aws:dynamodb:us-east-1:210987654321:table/payments",
+      "arn:aws:dynamodb:us-east-1:444455556666:table/tenant-*",
+    ]
+  }
+
+  assert {
+    condition = toset(output.lambda_configuration.tables) == toset([
+      "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+      "arn:aws:dynamodb:us-east-1:210987654321:table/payments",
+      "arn:aws:dynamodb:us-east-1:444455556666:table/tenant-*",
+    ])
+    error_message = "The document must list the member accounts' tables beside the management account's own."
+  }
+
+  assert {
+    condition = contains(flatten([
+      for s in aws_cloudtrail.this[0].advanced_event_selector : [
+        for f in s.field_selector : coalesce(f.equals, []) if f.field == "resources.ARN"
+      ]
+    ]), "arn:aws:dynamodb:us-east-1:210987654321:table/payments")
+    error_message = "The organization trail must select the member account's table by its ARN."
+  }
+
+  assert {
+    condition = contains(flatten([
+      for s in aws_cloudtrail.this[0].advanced_event_selector : [
+        for f in s.field_selector : coalesce(f.starts_with, []) if f.field == "resources.ARN"
+      ]
+    ]), "arn:aws:dynamodb:us-east-1:444455556666:table/tenant-")
+    error_message = "A member account's family must be selected by its ARN prefix."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].is_multi_region_trail == false
+    error_message = "Member accounts' tables in the home Region need no multi-Region trail."
+  }
+}
+
+run "member_account_tables_need_an_organization_trail" {
+  command = plan
+
+  variables {
+    table_arns = ["arn:aws:dynamodb:us-east-1:210987654321:table/payments"]
+  }
+
+  expect_failures = [terraform_data.configuration]
+}
+
+run "organization_trail_stays_in_its_partition" {
+  command = plan
+
+  variables {
+    organization_trail = true
+    table_arns         = ["arn:aws-us-gov:dynamodb:us-gov-west-1:210987654321:table/payments"]
+  }
+
+  expect_failures = [terraform_data.configuration]
+}
+
+run "existing_organization_trail_log_group_accepts_member_tables" {
+  command = plan
+
+  variables {
+    create_trail            = false
+    existing_log_group_name = "/org/cloudtrail"
+    table_arns              = ["arn:aws:dynamodb:us-east-1:210987654321:table/payments"]
+  }
+
+  override_data {
+    target = data.aws_cloudwatch_log_groups.existing[0]
+    values = {
+      log_group_names = ["/org/cloudtrail"]
+      arns            = ["arn:aws:logs:us-east-1:123456789012:log-group:/org/cloudtrail"]
+    }
+  }
+
+  assert {
+    condition     = contains(output.lambda_configuration.tables, "arn:aws:dynamodb:us-east-1:210987654321:table/payments")
+    error_message = "With an existing (organization) trail's log group, member accounts' tables are accepted."
+  }
+}

@@ -9,7 +9,6 @@ the pipeline's resources (:mod:`access_alerts.tamper`) and control-plane calls o
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -26,24 +25,10 @@ from access_alerts.model import (
     PolicySettings,
     SubscriptionPayload,
 )
-from access_alerts.records import RecordError, is_dynamodb, parse_record, table_of_arn
+from access_alerts.records import RecordError, is_dynamodb, parse_record
+from access_alerts.tables import WatchedTables
 from access_alerts.tamper import PipelineWatch
 from access_alerts.text import first_line
-
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
-
-
-def _table_entry_ok(entry: object) -> bool:
-    """A table name, or the ARN of a table (not of an index, stream or backup)."""
-    if not isinstance(entry, str) or not entry:
-        return False
-    if not entry.startswith("arn:"):
-        return _TABLE_NAME.fullmatch(entry) is not None
-    parts = split_arn(entry)
-    if parts is None or parts[1] != "dynamodb" or not parts[4].startswith("table/"):
-        return False
-    name = parts[4][len("table/") :]
-    return bool(name) and "/" not in name
 
 
 def _alert(
@@ -87,12 +72,6 @@ class Policy:
     def __init__(self, settings: PolicySettings, *, monitor_all_tables: bool = False) -> None:
         self.settings = settings
         self.monitor_all_tables = monitor_all_tables
-        for entry in settings.tables:
-            if not _table_entry_ok(entry):
-                raise PatternError(
-                    f"tables entry {entry!r} is neither a table name nor a "
-                    "DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)"
-                )
         self._canary: CanaryWatch | None = None
         if settings.canary is not None:
             try:
@@ -100,28 +79,41 @@ class Policy:
             except ValueError as exc:
                 raise PatternError(str(exc)) from None
         watched = settings.tables + ((settings.canary.table_arn,) if settings.canary is not None else ())
-        self._names = frozenset(t for t in watched if not t.startswith("arn:"))
-        self._arns = frozenset(t for t in watched if t.startswith("arn:"))
-        self._arn_names = frozenset(found[0] for t in self._arns if (found := table_of_arn(t)))
+        self._tables = WatchedTables(watched)
         self.allowed = AllowList(settings.allowed, label="allowed")
         self.allowed_management = AllowList(settings.allowed_management, label="allowed_management")
         self._pipeline = PipelineWatch(settings.pipeline)
+        # The home account, and any other account the document names a pipeline resource in by ARN (an
+        # existing log group's key may live elsewhere). None: the home is unknown, every account counts.
+        self._pipeline_accounts: frozenset[str] | None = None
+        if settings.home_account is not None:
+            res = settings.pipeline
+            arns = (res.trail_arn, res.queue_arn, *res.kms_key_arns)
+            owners = {parts[3] for a in arns if a and (parts := split_arn(a))}
+            self._pipeline_accounts = frozenset({settings.home_account, *owners})
+
+    def _elsewhere(self, event: AccessEvent) -> bool:
+        """True when a management event happened in an account that holds none of the pipeline's resources
+        (an organization trail logs every member account): a name match there is another account's
+        resource. Unknown accounts count as the pipeline's (fail closed)."""
+        return (
+            self._pipeline_accounts is not None
+            and event.account_id is not None
+            and event.account_id not in self._pipeline_accounts
+        )
 
     # -- tables -------------------------------------------------------------------------------------
     def monitored_tables(self, event: AccessEvent) -> tuple[str, ...]:
-        """The event's tables that are watched (names). A name without a known ARN matches an ARN
-        entry of the same name (fail closed)."""
+        """The event's tables that are watched (names), exact or by family
+        (:class:`~access_alerts.tables.WatchedTables`)."""
         if self.monitor_all_tables:
             return event.tables
-        out: list[str] = []
-        for name in event.tables:
-            if name in self._names:
-                out.append(name)
-            elif name in self._arn_names:
-                with_arn = [a for a in event.table_arns if a.endswith("/" + name)]
-                if not with_arn or any(a in self._arns for a in with_arn):
-                    out.append(name)
-        return tuple(out)
+        suffixes = {name: "/" + name for name in event.tables}
+        return tuple(
+            name
+            for name in event.tables
+            if self._tables.watches(name, [a for a in event.table_arns if a.endswith(suffixes[name])])
+        )
 
     # -- deciding -----------------------------------------------------------------------------------
     def evaluate_payload(self, payload: SubscriptionPayload) -> list[Decision]:
@@ -247,6 +239,13 @@ class Policy:
                     if monitored
                     else "a table that could not be determined from the record"
                 )
+        elif self._elsewhere(event):
+            return _ignored(
+                f"management call in account {event.account_id}, where the pipeline has no resources",
+                event,
+                source_id,
+                event_id,
+            )
         else:
             touched = self._pipeline.touched(source, name, event.targets)
             if touched is not None:

@@ -18,6 +18,7 @@ from access_alerts.accounts import Accounts
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
+    Home,
     check_webhook_url,
     delivery_settings_for_cli,
     load_config,
@@ -66,6 +67,7 @@ def full_document() -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "account_names": {A: "payments-prod", "210987654321": "<!here> shared"},
+        "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
         "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
 
@@ -151,12 +153,13 @@ def test_every_field_is_read() -> None:
         role_names=("prod-alerts-lambda", "prod-alerts-canary"),
     )
     assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
+    assert cfg.home == Home(partition="aws", account=A, region="eu-west-1")
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
         key_values="hash",
         key_hash_ssm_parameter="/p/hash",
-        accounts=Accounts(names={A: "payments-prod", "210987654321": "<!here> shared"}),
+        accounts=Accounts(names={A: "payments-prod", "210987654321": "<!here> shared"}, home=A),
     )
 
 
@@ -283,6 +286,14 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("home", ..., "the document lacks the field(s) home"),
+        ("home", "us-east-1", "home must be an object, got a string"),
+        ("home.zone", "a", "home has unknown field(s) zone"),
+        ("home.region", ..., "home lacks the field(s) region"),
+        ("home.partition", "aws-eu", "home.partition must be one of aws, aws-cn, aws-us-gov"),
+        ("home.account", "12345", "home.account must be a 12-digit account id"),
+        ("home.region", "Europe", "home.region must be a Region name such as us-east-1"),
+        ("home.region", None, "home.region must be a non-empty string, got null"),
         ("canary", ..., "the document lacks the field(s) canary"),
         ("account_names", ..., "the document lacks the field(s) account_names"),
         ("account_names", [], "account_names must be an object, got an array"),
