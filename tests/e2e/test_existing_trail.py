@@ -66,7 +66,7 @@ def platform_trail(emulator: Emulator) -> None:
         S3BucketName=PLATFORM_BUCKET,
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{PLATFORM_GROUP}:*",
         CloudWatchLogsRoleArn=role["Arn"],
-        IsOrganizationTrail=True,  # the emulator checks no organization; AWS would need the management account
+        IsOrganizationTrail=True,  # the emulator checks no organization (AWS: the management account)
     )
 
 
