@@ -47,6 +47,12 @@ locals {
     }
     default_destinations = ["default"]
     routes               = []
+    # The delivery ledger (ledger.tf), by the name built in ledger.tf's locals: no dependency on the table.
+    ledger = {
+      table_name            = local.ledger_table_name
+      digest_window_minutes = var.digest_window_minutes
+      ttl_days              = var.ledger_ttl_days
+    }
   }
 
   configuration_json   = jsonencode(local.configuration)

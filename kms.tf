@@ -1,5 +1,5 @@
 # One customer-managed key for everything the pipeline stores: trail log files (S3), both log groups, the
-# on-failure queue and the SSM parameters (configuration document and secrets). Not created when
+# on-failure queue, the SSM parameters (configuration document and secrets) and the delivery ledger. Not created when
 # var.kms_key_arn is given; docs/terraform.md lists what that key's policy must grant instead.
 #
 # Each service gets exactly the calls it makes, bound to our resources by encryption context (and source ARN
@@ -149,6 +149,52 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
+  # The delivery ledger (ledger.tf) is encrypted with this key. DynamoDB uses the key on behalf of the
+  # principals that create and use the table: Terraform's identity creates it (DynamoDB then creates a grant),
+  # the function reads and writes items (its IAM policy allows the same calls, through DynamoDB only). The
+  # actions and the service statement below follow the DynamoDB developer guide's key policy for a customer
+  # managed key; AWS's enforcement of them is not exercised by the offline tests (moto does not check KMS).
+  statement {
+    sid       = "AccountUsesKeyThroughDynamoDB"
+    effect    = "Allow"
+    resources = ["*"]
+    actions = [
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "DynamoDBDescribesKey"
+    effect    = "Allow"
+    resources = ["*"]
+    actions   = ["kms:DescribeKey"]
+    principals {
+      type        = "Service"
+      identifiers = ["dynamodb.amazonaws.com"]
+    }
+  }
+
   statement {
     # The parameters this key encrypts: the configuration document, and the key-hash secret and the
     # webhook URL when the module stores them.
@@ -198,7 +244,7 @@ data "aws_iam_policy_document" "kms" {
 resource "aws_kms_key" "this" {
   count = local.create_kms_key ? 1 : 0
 
-  description             = "dynamodb-access-alerts ${var.name}: trail logs, log groups, failure queue, parameters"
+  description             = "dynamodb-access-alerts ${var.name}: trail logs, log groups, failure queue, parameters, ledger"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_key_deletion_window_in_days
   policy                  = data.aws_iam_policy_document.kms[0].json

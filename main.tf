@@ -11,6 +11,7 @@
 #   configuration.tf  the function's configuration document (SSM SecureString) and its plan view
 #   lambda.tf  the function, its role, log group, async invoke config and the subscription filter
 #   queue.tf   the on-failure queue and the two alarms
+#   ledger.tf  the delivery ledger (DynamoDB) and the schedule that flushes its digest windows
 #   ssm.tf     the webhook URL and the key-hash secret as SecureString parameters
 #
 # Data flow and the three filtering layers (trail selectors, subscription pattern, Lambda): docs/design.md

@@ -112,3 +112,8 @@ output "alarm_names" {
   description = "Names of the CloudWatch alarms on undelivered alerts and on function errors."
   value       = [aws_cloudwatch_metric_alarm.queue.alarm_name, aws_cloudwatch_metric_alarm.errors.alarm_name]
 }
+
+output "ledger_table_name" {
+  description = "Name of the delivery ledger, the DynamoDB table in which the function remembers what each destination received and counts alerts in digest windows."
+  value       = aws_dynamodb_table.ledger.name
+}

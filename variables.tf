@@ -333,6 +333,32 @@ variable "lambda_maximum_event_age_in_seconds" {
   }
 }
 
+# ------------------------------------------------------------------------------------ delivery ledger
+
+variable "digest_window_minutes" {
+  description = "Digest window in minutes: the first alert of a (principal, table, access) posts at once, later ones within the window are counted in the delivery ledger and summed up in one follow-up when it closes. 0 turns digests off (every invocation posts what it found; repeats are still kept out)."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.digest_window_minutes >= 0 && var.digest_window_minutes <= 1440 && floor(var.digest_window_minutes) == var.digest_window_minutes
+    error_message = "digest_window_minutes must be a whole number of minutes between 0 (digests off) and 1440 (a day)."
+  }
+}
+
+variable "ledger_ttl_days" {
+  description = "How long the delivery ledger remembers which eventIDs each destination received (days, 1-365): a retry, redelivery or redrive within this time posts nothing twice. Keep it longer than you may wait before a redrive (the on-failure queue keeps payloads 14 days)."
+  type        = number
+  default     = 7
+  nullable    = false
+
+  validation {
+    condition     = var.ledger_ttl_days >= 1 && var.ledger_ttl_days <= 365 && floor(var.ledger_ttl_days) == var.ledger_ttl_days
+    error_message = "ledger_ttl_days must be a whole number of days between 1 and 365."
+  }
+}
+
 # ------------------------------------------------------------------------------------------------ IAM
 
 variable "role_path" {

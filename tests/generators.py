@@ -206,6 +206,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
         "destinations": {"default": {"type": "slack_webhook", "url": webhook_url}},
         "default_destinations": ["default"],
         "routes": [],
+        "ledger": None,
     }
     document.update(fields)
     return document

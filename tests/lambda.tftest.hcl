@@ -67,7 +67,7 @@ run "configuration_document_content" {
   assert {
     condition = sort(keys(output.lambda_configuration)) == tolist([
       "allowed", "allowed_management", "default_destinations", "destinations", "key_hash_parameter", "key_values",
-      "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
+      "ledger", "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
     ])
     error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."
   }
@@ -256,8 +256,8 @@ run "least_privilege_without_wildcards" {
   assert {
     condition = toset(flatten([
       for s in data.aws_iam_policy_document.lambda.statement : s.actions
-    ])) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"])
-    error_message = "The function may only write its logs, read its parameters, decrypt with the key and send to its queue."
+    ])) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "sqs:SendMessage", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"])
+    error_message = "The function may only write its logs, read its parameters, use the key (through SSM, SQS and DynamoDB), send to its queue and make the ledger's item calls."
   }
 
   assert {

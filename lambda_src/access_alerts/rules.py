@@ -1,9 +1,10 @@
 """The rules the Lambda shares with Terraform, read from ``rules.json`` beside this file.
 
 ``rules.json`` is the one home of each rule that both sides apply: the allow-list pattern shapes, the
-webhook URL shape, the classes of DynamoDB APIs and the calls on the pipeline's own resources that count as
-tampering. Terraform reads it with ``jsondecode(file(...))``; this module reads it once, on first use (never
-at import time), checks its shape and hands out typed, immutable views of it.
+webhook URL shape, the classes of DynamoDB APIs, the calls on the pipeline's own resources that count as
+tampering, and the delivery ledger's table keys and flush event. Terraform reads it with
+``jsondecode(file(...))``; this module reads it once, on first use (never at import time), checks its shape
+and hands out typed, immutable views of it.
 
 The regular expressions in the file are unanchored and written in the syntax RE2 (Terraform) and Python's
 ``re`` read alike; :func:`allow_list_shape` and :func:`webhook_url_shape` anchor them (``fullmatch``).
@@ -57,12 +58,23 @@ class WatchedCalls:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerRules:
+    """The delivery ledger's table key and TTL attribute names, and the event the flush schedule sends."""
+
+    partition_key: str
+    sort_key: str
+    ttl_attribute: str
+    flush_event: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
     webhook_url: str  # unanchored regular expression
     dynamodb: DynamoDBApis
     pipeline_calls: Mapping[str, WatchedCalls]  # eventSource -> calls that are tampering
     not_forwarded: frozenset[str]  # event names the subscription filter drops before the Lambda
+    ledger: LedgerRules
 
 
 def _object(value: object, where: str) -> Mapping[str, object]:
@@ -92,6 +104,8 @@ def parse_rules(document: object) -> Rules:
     ddb = _object(top.get("dynamodb"), "dynamodb")
     pipeline = _object(top.get("pipeline"), "pipeline")
     sources = _object(pipeline.get("event_sources"), "pipeline.event_sources")
+    ledger = _object(top.get("ledger"), "ledger")
+    flush_event = _object(ledger.get("flush_event"), "ledger.flush_event")
 
     def apis(key: str) -> frozenset[str]:
         return frozenset(_strings(ddb.get(key), f"dynamodb.{key}"))
@@ -128,6 +142,14 @@ def parse_rules(document: object) -> Rules:
         ),
         pipeline_calls=MappingProxyType(watched),
         not_forwarded=frozenset(_strings(pipeline.get("not_forwarded"), "pipeline.not_forwarded")),
+        ledger=LedgerRules(
+            partition_key=_string(ledger.get("partition_key"), "ledger.partition_key"),
+            sort_key=_string(ledger.get("sort_key"), "ledger.sort_key"),
+            ttl_attribute=_string(ledger.get("ttl_attribute"), "ledger.ttl_attribute"),
+            flush_event=MappingProxyType(
+                {str(k): _string(v, f"ledger.flush_event.{k}") for k, v in flush_event.items()}
+            ),
+        ),
     )
 
 
@@ -148,6 +170,10 @@ def dynamodb() -> DynamoDBApis:
 
 def pipeline_calls() -> Mapping[str, WatchedCalls]:
     return load().pipeline_calls
+
+
+def ledger() -> LedgerRules:
+    return load().ledger
 
 
 @cache

@@ -17,6 +17,7 @@ from access_alerts import config as config_mod
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
+    LedgerSettings,
     check_webhook_url,
     delivery_settings_for_cli,
     load_config,
@@ -58,6 +59,7 @@ def full_document() -> dict[str, Any]:
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "ledger": {"table_name": "prod-alerts-ledger", "digest_window_minutes": 10, "ttl_days": 7},
     }
 
 
@@ -140,6 +142,15 @@ def test_every_field_is_read() -> None:
         name="prod-alerts",
         key_values="hash",
         key_hash_ssm_parameter="/p/hash",
+    )
+    assert cfg.ledger == LedgerSettings("prod-alerts-ledger", digest_window_minutes=10, ttl_days=7)
+
+
+def test_no_ledger_in_a_local_document() -> None:
+    assert parse_document({**full_document(), "ledger": None}).ledger is None
+    digests_off = {"table_name": "t-ledger", "digest_window_minutes": 0, "ttl_days": 1}
+    assert parse_document({**full_document(), "ledger": digests_off}).ledger == LedgerSettings(
+        "t-ledger", 0, 1
     )
 
 
@@ -264,6 +275,22 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("ledger", ..., "the document lacks the field(s) ledger"),
+        ("ledger", "t", "ledger must be an object, got a string"),
+        ("ledger.extra", 1, "ledger has unknown field(s) extra"),
+        ("ledger.ttl_days", ..., "ledger lacks the field(s) ttl_days"),
+        ("ledger.table_name", "", "ledger.table_name must be a non-empty string"),
+        ("ledger.table_name", "a/b", "ledger.table_name must be a DynamoDB table name"),
+        (
+            "ledger.digest_window_minutes",
+            -1,
+            "ledger.digest_window_minutes must be between 0 and 1440, got -1",
+        ),
+        ("ledger.digest_window_minutes", 2.5, "ledger.digest_window_minutes must be a whole number"),
+        ("ledger.digest_window_minutes", True, "ledger.digest_window_minutes must be a whole number"),
+        ("ledger.digest_window_minutes", 1441, "must be between 0 and 1440"),
+        ("ledger.ttl_days", 0, "ledger.ttl_days must be between 1 and 365, got 0"),
+        ("ledger.ttl_days", "7", "ledger.ttl_days must be a whole number, got a string"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:

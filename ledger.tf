@@ -1,0 +1,84 @@
+# The delivery ledger (docs/delivery.md, "The ledger"): the function's only state. A small DynamoDB table in
+# which the function remembers which eventIDs each destination received (so retries, redeliveries and
+# redrives post nothing twice) and counts alerts inside digest windows; and the schedule that invokes the
+# same function every minute to close the windows whose time is up.
+#
+# The table's key and TTL attribute names and the event the schedule sends come from rules.json, which the
+# function reads too.
+
+locals {
+  ledger_table_name = "${var.name}-delivery-ledger"
+  ledger_table_arn  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.ledger_table_name}"
+  ledger_rules      = local.rules.ledger
+  digests_enabled   = var.digest_window_minutes > 0
+}
+
+resource "aws_dynamodb_table" "ledger" {
+  name         = local.ledger_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = local.ledger_rules.partition_key
+  range_key    = local.ledger_rules.sort_key
+  # `terraform destroy` must be able to remove it: the ledger holds nothing that outlives the deployment.
+  deletion_protection_enabled = false
+  tags                        = local.tags
+
+  attribute {
+    name = local.ledger_rules.partition_key
+    type = "S"
+  }
+
+  attribute {
+    name = local.ledger_rules.sort_key
+    type = "S"
+  }
+
+  # Receipts expire ledger_ttl_days after they were written, windows after they closed. TTL deletion is
+  # lazy (usually within days); the function never relies on it for correctness.
+  ttl {
+    attribute_name = local.ledger_rules.ttl_attribute
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = local.kms_key_arn
+  }
+}
+
+# ------------------------------------------------------------------------------------------ flush schedule
+# Something must send a window's follow-up even when no further record arrives. An EventBridge rule on a
+# one-minute rate invokes the function (asynchronously) with the flush event; the function then makes one
+# Query on the ledger's due windows, which finds nothing when no window is open.
+
+resource "aws_cloudwatch_event_rule" "flush" {
+  count = local.digests_enabled ? 1 : 0
+
+  name                = "${var.name}-flush-digests"
+  description         = "dynamodb-access-alerts: every minute, the function sends the follow-ups of the digest windows that have closed"
+  schedule_expression = "rate(1 minute)"
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "flush" {
+  count = local.digests_enabled ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.flush[0].name
+  target_id = "flush-digest-windows"
+  arn       = aws_lambda_function.this.arn
+  input     = jsonencode(local.ledger_rules.flush_event)
+}
+
+resource "aws_lambda_permission" "flush" {
+  count = local.digests_enabled ? 1 : 0
+
+  statement_id   = "AllowDigestFlushSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.flush[0].arn
+  source_account = local.account_id
+}

@@ -1,0 +1,145 @@
+# The delivery ledger and its flush schedule, as planned (ledger.tf, docs/delivery.md "The ledger").
+
+mock_provider "aws" {
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
+variables {
+  name                                 = "unit"
+  table_names                          = ["orders"]
+  slack_webhook_url_ssm_parameter_name = "/platform/unit/slack-webhook"
+}
+
+run "ledger_table_with_the_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.ledger.name == "unit-delivery-ledger" && aws_dynamodb_table.ledger.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The ledger is NAME-delivery-ledger, on-demand."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.ledger.hash_key == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.partition_key && aws_dynamodb_table.ledger.range_key == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.sort_key
+    error_message = "The table's keys are the ones rules.json names (ledger.py reads the same file)."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.ttl).enabled && one(aws_dynamodb_table.ledger.ttl).attribute_name == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.ttl_attribute
+    error_message = "TTL is on, on the attribute rules.json names."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.point_in_time_recovery).enabled && !aws_dynamodb_table.ledger.deletion_protection_enabled
+    error_message = "Point-in-time recovery on; deletion protection off, so that destroy works."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.server_side_encryption).enabled && one(aws_dynamodb_table.ledger.server_side_encryption).kms_key_arn == aws_kms_key.this[0].arn
+    error_message = "The ledger is encrypted with the module key."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.ledger == { table_name = "unit-delivery-ledger", digest_window_minutes = 10, ttl_days = 7 }
+    error_message = "The document names the ledger, a 10-minute digest window and 7 days of receipts by default."
+  }
+
+  assert {
+    condition     = one(aws_cloudwatch_event_rule.flush).schedule_expression == "rate(1 minute)" && one(aws_cloudwatch_event_rule.flush).name == "unit-flush-digests"
+    error_message = "With digests on, a rule invokes the function every minute."
+  }
+
+  assert {
+    condition     = jsondecode(one(aws_cloudwatch_event_target.flush).input) == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.flush_event && one(aws_cloudwatch_event_target.flush).rule == "unit-flush-digests"
+    error_message = "The rule sends the flush event rules.json defines (the handler recognises the same)."
+  }
+
+  assert {
+    condition     = one(aws_lambda_permission.flush).principal == "events.amazonaws.com" && one(aws_lambda_permission.flush).source_account == "123456789012"
+    error_message = "Only EventBridge, for this account's rule, may invoke the function in flush mode."
+  }
+}
+
+run "function_may_use_only_its_ledger" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.lambda.statement : s.resources if anytrue([for a in s.actions : startswith(a, "dynamodb:")])
+    ])) == toset(["arn:aws:dynamodb:us-east-1:123456789012:table/unit-delivery-ledger"])
+    error_message = "The ledger's item calls are allowed on the ledger table only."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.lambda.statement : anytrue([
+        for c in s.condition : c.variable == "kms:ViaService" && tolist(c.values) == tolist(["dynamodb.us-east-1.amazonaws.com"])
+      ]) if contains(s.actions, "kms:Encrypt")
+    ])
+    error_message = "The function may encrypt with the key only through DynamoDB."
+  }
+
+  assert {
+    condition     = contains([for s in data.aws_iam_policy_document.kms[0].statement : s.sid], "AccountUsesKeyThroughDynamoDB")
+    error_message = "The key policy lets the account use the key through DynamoDB (the ledger's encryption)."
+  }
+}
+
+run "digests_off_keeps_the_ledger_without_a_schedule" {
+  command = plan
+
+  variables {
+    digest_window_minutes = 0
+    ledger_ttl_days       = 15
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.flush) == 0 && length(aws_cloudwatch_event_target.flush) == 0 && length(aws_lambda_permission.flush) == 0
+    error_message = "Without digest windows there is nothing to flush: no schedule."
+  }
+
+  assert {
+    condition     = output.lambda_configuration.ledger.digest_window_minutes == 0 && output.lambda_configuration.ledger.ttl_days == 15 && output.ledger_table_name == "unit-delivery-ledger"
+    error_message = "The ledger still keeps repeats out; the document says digests are off."
+  }
+}
+
+run "negative_window" {
+  command = plan
+  variables {
+    digest_window_minutes = -1
+  }
+  expect_failures = [var.digest_window_minutes]
+}
+
+run "fractional_window" {
+  command = plan
+  variables {
+    digest_window_minutes = 2.5
+  }
+  expect_failures = [var.digest_window_minutes]
+}
+
+run "window_longer_than_a_day" {
+  command = plan
+  variables {
+    digest_window_minutes = 1441
+  }
+  expect_failures = [var.digest_window_minutes]
+}
+
+run "ledger_ttl_zero" {
+  command = plan
+  variables {
+    ledger_ttl_days = 0
+  }
+  expect_failures = [var.ledger_ttl_days]
+}
+
+run "ledger_ttl_over_a_year" {
+  command = plan
+  variables {
+    ledger_ttl_days = 366
+  }
+  expect_failures = [var.ledger_ttl_days]
+}
