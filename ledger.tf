@@ -10,7 +10,6 @@ locals {
   ledger_table_name = "${var.name}-delivery-ledger"
   ledger_table_arn  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.ledger_table_name}"
   ledger_rules      = local.rules.ledger
-  digests_enabled   = var.digest_window_minutes > 0
 }
 
 resource "aws_dynamodb_table" "ledger" {
@@ -52,11 +51,10 @@ resource "aws_dynamodb_table" "ledger" {
 # ------------------------------------------------------------------------------------------ flush schedule
 # Something must send a window's follow-up even when no further record arrives. An EventBridge rule on a
 # one-minute rate invokes the function (asynchronously) with the flush event; the function then makes one
-# Query on the ledger's due windows, which finds nothing when no window is open.
+# Query on the ledger's due windows, which finds nothing when no window is open. The schedule stays when
+# digest_window_minutes is 0: windows that were open when digests were turned off must still be closed.
 
 resource "aws_cloudwatch_event_rule" "flush" {
-  count = local.digests_enabled ? 1 : 0
-
   name                = "${var.name}-flush-digests"
   description         = "dynamodb-access-alerts: every minute, the function sends the follow-ups of the digest windows that have closed"
   schedule_expression = "rate(1 minute)"
@@ -64,21 +62,17 @@ resource "aws_cloudwatch_event_rule" "flush" {
 }
 
 resource "aws_cloudwatch_event_target" "flush" {
-  count = local.digests_enabled ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.flush[0].name
+  rule      = aws_cloudwatch_event_rule.flush.name
   target_id = "flush-digest-windows"
   arn       = aws_lambda_function.this.arn
   input     = jsonencode(local.ledger_rules.flush_event)
 }
 
 resource "aws_lambda_permission" "flush" {
-  count = local.digests_enabled ? 1 : 0
-
   statement_id   = "AllowDigestFlushSchedule"
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this.function_name
   principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.flush[0].arn
+  source_arn     = aws_cloudwatch_event_rule.flush.arn
   source_account = local.account_id
 }

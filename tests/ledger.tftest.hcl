@@ -45,17 +45,17 @@ run "ledger_table_with_the_defaults" {
   }
 
   assert {
-    condition     = one(aws_cloudwatch_event_rule.flush).schedule_expression == "rate(1 minute)" && one(aws_cloudwatch_event_rule.flush).name == "unit-flush-digests"
-    error_message = "With digests on, a rule invokes the function every minute."
+    condition     = aws_cloudwatch_event_rule.flush.schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_rule.flush.name == "unit-flush-digests"
+    error_message = "A rule invokes the function every minute to close digest windows."
   }
 
   assert {
-    condition     = jsondecode(one(aws_cloudwatch_event_target.flush).input) == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.flush_event && one(aws_cloudwatch_event_target.flush).rule == "unit-flush-digests"
+    condition     = jsondecode(aws_cloudwatch_event_target.flush.input) == jsondecode(file("lambda_src/access_alerts/rules.json")).ledger.flush_event && aws_cloudwatch_event_target.flush.rule == "unit-flush-digests"
     error_message = "The rule sends the flush event rules.json defines (the handler recognises the same)."
   }
 
   assert {
-    condition     = one(aws_lambda_permission.flush).principal == "events.amazonaws.com" && one(aws_lambda_permission.flush).source_account == "123456789012"
+    condition     = aws_lambda_permission.flush.principal == "events.amazonaws.com" && aws_lambda_permission.flush.source_account == "123456789012"
     error_message = "Only EventBridge, for this account's rule, may invoke the function in flush mode."
   }
 }
@@ -85,7 +85,7 @@ run "function_may_use_only_its_ledger" {
   }
 }
 
-run "digests_off_keeps_the_ledger_without_a_schedule" {
+run "digests_off_keeps_the_ledger_and_its_schedule" {
   command = plan
 
   variables {
@@ -94,8 +94,8 @@ run "digests_off_keeps_the_ledger_without_a_schedule" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.flush) == 0 && length(aws_cloudwatch_event_target.flush) == 0 && length(aws_lambda_permission.flush) == 0
-    error_message = "Without digest windows there is nothing to flush: no schedule."
+    condition     = aws_cloudwatch_event_rule.flush.schedule_expression == "rate(1 minute)" && aws_lambda_permission.flush.principal == "events.amazonaws.com"
+    error_message = "The schedule stays without digest windows: windows open when they were turned off must still be closed."
   }
 
   assert {
