@@ -36,6 +36,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -458,31 +459,15 @@ class Ledger:
         """Open a window for (dest, key) in place of window ``replaces`` (None: the key had none). Returns
         None when the pointer no longer names ``replaces``: someone else opened a window first.
 
-        The pointer first (its condition decides who opens), then the due item, then the window item: a
-        window that can hold records always has a due item, so a flush always finds it. ``thread``: the
-        thread of the key's first message, carried over when a flush rolls a window over.
+        The due item and the window item first, then the pointer (its condition decides who opens): a window
+        the pointer names always exists, and always has a due item, so a flush always finds it. A loser
+        leaves an empty window behind, which the flush finishes when it closes. ``thread``: the thread of
+        the key's first message, carried over when a flush rolls a window over.
         """
         now = self.now()
-        gen = f"{now:013d}.{self.owner[:16]}"
+        gen = f"{now:013d}.{uuid.uuid4().hex[:12]}"  # sorts by time; unique
         closes = now + window_ms
         pk = window_pk(dest, key)
-        values: dict[str, Any] = {":gen": _s(gen), ":closes": _n(closes), ":expires": self._expires(closes)}
-        if replaces is None:
-            condition = "attribute_not_exists(gen)"
-        else:
-            condition = "gen = :replaces"
-            values[":replaces"] = _s(replaces)
-        try:
-            self._call(
-                "UpdateItem",
-                Key=self._key(pk, POINTER_SK),
-                UpdateExpression="SET gen = :gen, closes = :closes, #ttl = :expires",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#ttl": self._ttl},
-                ExpressionAttributeValues=values,
-            )
-        except ConditionFailed:
-            return None
         self._call(
             "PutItem",
             Item=self._item(
@@ -508,6 +493,23 @@ class Ledger:
         if thread:
             window["thread"] = _s(thread)
         self._call("PutItem", Item=window)
+        values: dict[str, Any] = {":gen": _s(gen), ":closes": _n(closes), ":expires": self._expires(closes)}
+        if replaces is None:
+            condition = "attribute_not_exists(gen)"
+        else:
+            condition = "gen = :replaces"
+            values[":replaces"] = _s(replaces)
+        try:
+            self._call(
+                "UpdateItem",
+                Key=self._key(pk, POINTER_SK),
+                UpdateExpression="SET gen = :gen, closes = :closes, #ttl = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#ttl": self._ttl},
+                ExpressionAttributeValues=values,
+            )
+        except ConditionFailed:
+            return None
         return Pointer(gen, closes)
 
     def set_thread(self, dest: str, key: str, gen: str, thread: str) -> None:
@@ -520,6 +522,18 @@ class Ledger:
                 UpdateExpression="SET thread = :thread",
                 ConditionExpression="attribute_exists(closes) AND attribute_not_exists(done)",
                 ExpressionAttributeValues={":thread": _s(thread)},
+            )
+
+    def retire_window(self, dest: str, key: str, gen: str) -> None:
+        """The first message of window ``gen`` could not be delivered: stop pointing at the window, so that
+        the retry of the payload opens another and posts at once. What other invocations held into it
+        meanwhile stays in it and is summed up when it closes."""
+        with contextlib.suppress(ConditionFailed):  # the pointer moved on already
+            self._call(
+                "DeleteItem",
+                Key=self._key(window_pk(dest, key), POINTER_SK),
+                ConditionExpression="gen = :gen",
+                ExpressionAttributeValues={":gen": _s(gen)},
             )
 
     def hold(self, dest: str, key: str, gen: str, batch: str, summary: BatchSummary) -> HoldResult:

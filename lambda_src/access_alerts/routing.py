@@ -13,7 +13,8 @@ A route matches a group when every dimension it restricts matches (an empty list
 A group goes to the destinations of every matching route, in route order, or to the default destinations when
 no route matches. Tamper and unparseable groups always reach the default destinations too: they are the alerts
 that say the alerting itself may be blind, so the default destinations (the people who own the pipeline) see
-every one of them whatever the routes say.
+every one of them whatever the routes say. A digest window's follow-up (digest.py) goes to the one destination
+whose window it was.
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ def route_matches(route: Route, group: AlertGroup) -> bool:
 
 
 def destinations_for(group: AlertGroup, routing: Routing) -> tuple[str, ...]:
-    """The destination names a group goes to, each once, in route order then the defaults."""
+    """The destination names a group goes to, each once, in route order then the defaults. A digest
+    window's follow-up goes to the destination whose window it was (or to the defaults, should that
+    destination have been removed from the configuration since)."""
+    if group.digest is not None:
+        if group.digest.destination in routing.destinations:
+            return (group.digest.destination,)
+        return tuple(routing.defaults)
     chosen: dict[str, None] = {}
     matched = False
     for route in routing.routes:
