@@ -20,7 +20,7 @@ locals {
   configuration = {
     version                = 1
     name                   = var.name
-    tables                 = module.selectors.table_arns
+    tables                 = local.watched_table_arns
     allowed                = var.allowed_role_arns
     allowed_management     = var.allowed_management_role_arns
     watch_pipeline         = var.watch_pipeline
@@ -35,18 +35,22 @@ locals {
       queue_arn           = local.queue_arn
       kms_key_arn         = local.kms_key_arn
       ssm_parameter_names = local.ssm_parameter_names
+      alarm_names         = concat([local.queue_alarm_name, local.errors_alarm_name], local.canary_enabled ? [local.canary_alarm_name] : [])
+      schedule_names      = local.canary_enabled ? [local.canary_schedule_name] : []
+      role_names          = concat([local.lambda_role_name, local.trail_role_name], local.canary_enabled ? [local.canary_role_name] : [])
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null
-    # Secrets are named by their parameter, never written into the document.
-    destinations = {
-      default = {
-        type          = "slack_webhook"
-        url_parameter = local.webhook_parameter_name
-      }
-    }
-    default_destinations = ["default"]
-    routes               = []
+    # Secrets are named by their parameter, never written into the document (destinations.tf).
+    destinations         = local.all_destinations
+    default_destinations = var.default_destinations
+    routes               = var.routes
+    # The end-to-end canary (canary.tf): the function counts this role's PutItem on this table as a
+    # heartbeat instead of alerting. Null when canary_interval_minutes = 0.
+    canary = local.canary_enabled ? {
+      table_arn = local.canary_table_arn
+      role_arn  = local.canary_role_arn
+    } : null
     # The delivery ledger (ledger.tf), by the name built in ledger.tf's locals: no dependency on the table.
     ledger = {
       table_name            = local.ledger_table_name
@@ -84,6 +88,26 @@ resource "terraform_data" "configuration" {
     precondition {
       condition     = length(local.malformed_allowed) == 0
       error_message = "allowed_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed)}. ${local.allow_list_syntax_hint}"
+    }
+    precondition {
+      condition     = length(local.all_destinations) > 0
+      error_message = "No destination: set slack_webhook_url or slack_webhook_url_ssm_parameter_name (the destination named default), or destinations."
+    }
+    precondition {
+      condition     = !(local.shorthand_given && contains(keys(var.destinations), "default"))
+      error_message = "destinations has an entry named default, and slack_webhook_url or slack_webhook_url_ssm_parameter_name creates one too: rename the entry or drop the shorthand."
+    }
+    precondition {
+      condition     = length(local.unknown_route_destinations) == 0
+      error_message = "routes name destinations that do not exist: ${jsonencode(local.unknown_route_destinations)}. Known destinations: ${jsonencode(local.destination_names)}."
+    }
+    precondition {
+      condition     = length(local.unknown_default_destinations) == 0
+      error_message = "default_destinations names destinations that do not exist: ${jsonencode(local.unknown_default_destinations)}. Known destinations: ${jsonencode(local.destination_names)} (the shorthand slack_webhook_url creates the one named default)."
+    }
+    precondition {
+      condition     = length(local.unreached_destinations) == 0
+      error_message = "Nothing would ever reach the destinations ${jsonencode(local.unreached_destinations)}: they are in no route and not in default_destinations. Route to them or remove them."
     }
     precondition {
       condition     = length(local.malformed_allowed_management) == 0

@@ -10,12 +10,13 @@ locals {
     ACCESS_ALERTS_CONFIG_PARAMETER = local.configuration_parameter_name
     ACCESS_ALERTS_CONFIG_SHA256    = local.configuration_sha256
   }
-  # Every parameter the function reads: the document, the webhook URL, the key-hash secret.
-  readable_parameter_arns = compact([
+  # Every parameter the function reads: the document, the webhook URL, the key-hash secret, the
+  # destinations' secrets (destinations.tf).
+  readable_parameter_arns = distinct(compact(concat([
     local.configuration_parameter_arn,
-    local.webhook_parameter_arn,
+    local.webhook_parameter_arn == null ? "" : local.webhook_parameter_arn,
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
-  ])
+  ], local.destination_parameter_arns)))
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -56,6 +57,25 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:log-stream:*"]
   }
 
+  # CloudWatch Logs may use the log group's key on behalf of the role that writes to it (kms:ViaService;
+  # Encrypt log data in CloudWatch Logs: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+  statement {
+    sid       = "EncryptOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.via_service.logs]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.lambda_log_group_arn]
+    }
+  }
+
   statement {
     sid       = "ReadOwnParameters"
     effect    = "Allow"
@@ -73,7 +93,7 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["ssm.${local.region}.amazonaws.com"]
+      values   = [local.via_service.ssm]
     }
     condition {
       test     = "StringEquals"
@@ -93,7 +113,7 @@ data "aws_iam_policy_document" "lambda" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
+        values   = [local.via_service.ssm]
       }
       condition {
         test     = "StringEquals"
@@ -128,7 +148,58 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["dynamodb.${local.region}.amazonaws.com"]
+      values   = [local.via_service.dynamodb]
+    }
+  }
+
+  dynamic "statement" {
+    # A destination's parameters under the user's own key: decrypt exactly those, only through SSM.
+    for_each = local.destination_parameter_keys
+    content {
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value.key]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = statement.value.parameter_arns
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.sns_topic_arns) > 0 ? [1] : []
+    content {
+      sid       = "PublishToDestinationTopics"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = local.sns_topic_arns
+    }
+  }
+
+  dynamic "statement" {
+    # A KMS-encrypted topic: SNS encrypts with the publisher's permissions. The encryption context names the
+    # topic (aws:sns:topicArn, as AWS documents for SNS server-side encryption; not verifiable offline here).
+    for_each = local.sns_topic_keys
+    content {
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = [statement.value.key]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${statement.value.region}.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:sns:topicArn"
+        values   = [statement.value.topic]
+      }
     }
   }
 
@@ -147,7 +218,7 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["sqs.${local.region}.amazonaws.com"]
+      values   = [local.via_service.sqs]
     }
     condition {
       test     = "StringEquals"
@@ -197,8 +268,8 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = local.webhook_url_given != local.webhook_parameter_given
-      error_message = "Set exactly one of slack_webhook_url (the module stores it in SSM) and slack_webhook_url_ssm_parameter_name (a SecureString parameter you manage); ${local.webhook_url_given ? "both are set" : "neither is set"}."
+      condition     = !(local.webhook_url_given && local.webhook_parameter_given)
+      error_message = "Set at most one of slack_webhook_url (the module stores it in SSM) and slack_webhook_url_ssm_parameter_name (a SecureString parameter you manage): both are set."
     }
   }
 

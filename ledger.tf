@@ -46,6 +46,15 @@ resource "aws_dynamodb_table" "ledger" {
     enabled     = true
     kms_key_arn = local.kms_key_arn
   }
+
+  lifecycle {
+    # The rule of ledger_ttl_days: a payload redriven from the on-failure queue on its last day must still
+    # find its receipts. Checked against the queue's own setting, so changing one without the other fails.
+    precondition {
+      condition     = var.ledger_ttl_days * 86400 > aws_sqs_queue.this.message_retention_seconds
+      error_message = "ledger_ttl_days must be longer than the on-failure queue's message retention, or a redrive could post alerts a destination already received."
+    }
+  }
 }
 
 # ------------------------------------------------------------------------------------------ flush schedule

@@ -33,9 +33,13 @@ locals {
   queue_name               = "${var.name}-failed-alerts"
   queue_arn                = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
   bucket_name              = coalesce(var.trail_bucket_name, "${var.name}-trail-${local.account_id}-${local.region}")
+  bucket_arn               = "arn:${local.partition}:s3:::${local.bucket_name}"
   lambda_role_name         = "${var.name}-lambda"
   trail_role_name          = "${var.name}-cloudtrail-logs"
+  queue_alarm_name         = "${var.name}-undelivered-alerts"
+  errors_alarm_name        = "${var.name}-function-errors"
   ssm_prefix               = "/dynamodb-access-alerts/${var.name}"
+  ssm_parameter_arn_prefix = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.ssm_prefix}"
   key_hash_parameter_name  = "${local.ssm_prefix}/key-hash-secret"
   module_webhook_parameter = "${local.ssm_prefix}/slack-webhook-url"
 
@@ -56,11 +60,27 @@ locals {
     var.key_values == "hash" ? local.key_hash_parameter_arn : "",
   ])
   # Every parameter the function reads: a change to any of them by someone not allowed is tamper.
-  ssm_parameter_names = compact([
+  ssm_parameter_names = distinct(compact(concat([
     local.configuration_parameter_name,
-    local.webhook_parameter_name,
+    local.webhook_parameter_name == null ? "" : local.webhook_parameter_name,
     var.key_values == "hash" ? local.key_hash_parameter_name : "",
-  ])
+  ], local.destination_parameter_names)))
+
+  # ----------------------------------------------------------------------------- kms:ViaService values
+  # SERVICE.REGION.DNS_SUFFIX: amazonaws.com in aws and aws-us-gov, amazonaws.com.cn in aws-cn (AWS KMS
+  # Developer Guide, "kms:ViaService": https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+  via_service = {
+    for service in ["dynamodb", "logs", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.${local.dns_suffix}"
+  }
+
+  # DynamoDB tables of the module encrypted with the module key (kms.tf names them in the key policy): the
+  # delivery ledger always, the canary's table when there is a canary.
+  key_dynamodb_table_names = concat([local.ledger_table_name], local.canary_enabled ? [local.canary_table_name] : [])
+
+  # The user's watched tables as ARNs (the document's `tables`, output monitored_table_arns). The selector
+  # module also gets the canary's table (selectors.tf), whose heartbeat must be logged like any watched
+  # write; the document names that table in its own `canary` field instead.
+  watched_table_arns = [for a in module.selectors.table_arns : a if !(local.canary_enabled && a == local.canary_table_arn)]
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)
   # CloudTrail writes one JSON record per log event. The pattern lets through:

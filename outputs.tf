@@ -69,7 +69,7 @@ output "kms_key_arn" {
 }
 
 output "webhook_ssm_parameter_name" {
-  description = "Name of the SecureString parameter the function reads the webhook URL from."
+  description = "Name of the SecureString parameter the function reads the shorthand webhook URL (the destination named default) from; null without the shorthand."
   value       = local.webhook_parameter_name
 }
 
@@ -79,8 +79,8 @@ output "key_hash_ssm_parameter_name" {
 }
 
 output "monitored_table_arns" {
-  description = "ARNs of the watched tables, exactly as they appear in the trail's resources.ARN selector."
-  value       = module.selectors.table_arns
+  description = "ARNs of the watched tables, as the trail's resources.ARN selector lists them (which also lists the canary's table, see the canary output)."
+  value       = local.watched_table_arns
 }
 
 output "selector_exclusion_prefixes" {
@@ -109,8 +109,33 @@ output "subscription_filter_pattern" {
 }
 
 output "alarm_names" {
-  description = "Names of the CloudWatch alarms on undelivered alerts and on function errors."
-  value       = [aws_cloudwatch_metric_alarm.queue.alarm_name, aws_cloudwatch_metric_alarm.errors.alarm_name]
+  description = "Names of the CloudWatch alarms on undelivered alerts, on function errors and (with the canary) on a silent canary."
+  value = concat(
+    [aws_cloudwatch_metric_alarm.queue.alarm_name, aws_cloudwatch_metric_alarm.errors.alarm_name],
+    aws_cloudwatch_metric_alarm.canary[*].alarm_name,
+  )
+}
+
+output "canary" {
+  description = "The end-to-end canary (docs/canary.md): its table, role, schedule, alarm, interval and alarm window in minutes; null when canary_interval_minutes = 0."
+  value = local.canary_enabled ? {
+    table_name       = aws_dynamodb_table.canary[0].name
+    role_arn         = aws_iam_role.canary[0].arn
+    schedule_name    = aws_scheduler_schedule.canary[0].name
+    alarm_name       = aws_cloudwatch_metric_alarm.canary[0].alarm_name
+    interval_minutes = var.canary_interval_minutes
+    alarm_minutes    = local.canary_alarm_minutes
+  } : null
+}
+
+output "alarm_actions_missing" {
+  description = "True when alarm_actions is empty: the alarms change state but notify nobody (the plan also warns)."
+  value       = length(var.alarm_actions) == 0
+}
+
+output "routing_summary" {
+  description = "Per destination: its type, whether it is a default destination, the routes that name it, and in words what reaches it."
+  value       = local.routing_summary
 }
 
 output "ledger_table_name" {

@@ -9,7 +9,7 @@ resource "aws_sqs_queue" "this" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "queue" {
-  alarm_name          = "${var.name}-undelivered-alerts"
+  alarm_name          = local.queue_alarm_name
   alarm_description   = "Alerts of ${var.name} could not be delivered and wait in ${local.queue_name}; fix the webhook, then redrive (python -m access_alerts redrive)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
@@ -26,7 +26,7 @@ resource "aws_cloudwatch_metric_alarm" "queue" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${var.name}-function-errors"
+  alarm_name          = local.errors_alarm_name
   alarm_description   = "The ${local.function_name} function failed (undeliverable alerts, bad configuration or a bug); see log group ${local.lambda_log_group_name}."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"

@@ -29,5 +29,12 @@ resource "aws_ssm_parameter" "key_hash" {
 
   lifecycle {
     ignore_changes = [value]
+    # The value is never planned again (ignore_changes), so this reads back what the parameter holds: a secret
+    # replaced out of band by a short one fails the next plan or apply instead of weakening the hashes. The
+    # function refuses it too (rules.json key_hash_secret_min_length is the one home of the length).
+    postcondition {
+      condition     = length(self.value) >= local.rules.key_hash_secret_min_length
+      error_message = "The key hash secret in ${self.name} is shorter than ${local.rules.key_hash_secret_min_length} characters: anyone could confirm a guessed key value from its hash. Replace it with -replace=aws_ssm_parameter.key_hash[0] (the module writes 72 random characters)."
+    }
   }
 }

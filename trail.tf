@@ -83,12 +83,36 @@ resource "aws_iam_role" "trail" {
   tags                 = local.tags
 }
 
+# CloudTrail names its streams ACCOUNT_CloudTrail_TRAILREGION[_N], with the trail's home Region for a
+# multi-Region trail too (CloudTrail User Guide, "CloudWatch log group and log stream naming for CloudTrail":
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-log-group-log-stream-naming-for-cloudtrail.html),
+# and AWS's own policy for the role grants exactly those ("Role policy document for CloudTrail to use
+# CloudWatch Logs for monitoring": https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html).
 data "aws_iam_policy_document" "trail" {
   statement {
     sid       = "WriteOwnLogGroupOnly"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.trail.arn}:log-stream:*"]
+    resources = ["${aws_cloudwatch_log_group.trail.arn}:log-stream:${local.account_id}_CloudTrail_${local.region}*"]
+  }
+
+  # CloudWatch Logs may use the log group's key on behalf of the role that writes to it (kms:ViaService;
+  # Encrypt log data in CloudWatch Logs: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+  statement {
+    sid       = "EncryptOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.via_service.logs]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.trail_log_group_arn]
+    }
   }
 }
 

@@ -100,7 +100,7 @@ variable "watch_pipeline" {
 }
 
 variable "watch_table_management" {
-  description = "Alert on control-plane changes to the watched tables (DeleteTable, UpdateTable, restores, TTL, backups, exports, resource policies, tags) by anyone not in allowed_management_role_arns. Adds write management events to the trail."
+  description = "Alert on every management write to the watched tables (DeleteTable, UpdateTable, backups, global-table replicas, restores, TTL, exports, resource policies, tags, and calls AWS adds later; also such a write whose table cannot be determined) by anyone not in allowed_management_role_arns. Adds write management events to the trail."
   type        = bool
   default     = true
   nullable    = false
@@ -116,7 +116,7 @@ variable "narrow_subscription_filter" {
 # ------------------------------------------------------------------------------------------ delivery
 
 variable "slack_webhook_url" {
-  description = "Slack incoming webhook URL. Stored by the module in an SSM SecureString parameter encrypted with the module's key; never put into the Lambda environment. Set this or slack_webhook_url_ssm_parameter_name, not both."
+  description = "Slack incoming webhook URL. Stored by the module in an SSM SecureString parameter encrypted with the module's key; never put into the Lambda environment. The shorthand for a destination named default (see destinations); set this or slack_webhook_url_ssm_parameter_name, not both, or neither when destinations is set."
   type        = string
   default     = null
   nullable    = true
@@ -129,7 +129,7 @@ variable "slack_webhook_url" {
 }
 
 variable "slack_webhook_url_ssm_parameter_name" {
-  description = "Name of an SSM SecureString parameter you manage that holds the webhook URL (e.g. /platform/prod/slack-webhook). Set this or slack_webhook_url, not both."
+  description = "Name of an SSM SecureString parameter you manage that holds the webhook URL (e.g. /platform/prod/slack-webhook): the shorthand for a destination named default. Set this or slack_webhook_url, not both."
   type        = string
   default     = null
   nullable    = true
@@ -149,6 +149,128 @@ variable "slack_webhook_url_ssm_parameter_kms_key_arn" {
   validation {
     condition     = var.slack_webhook_url_ssm_parameter_kms_key_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.slack_webhook_url_ssm_parameter_kms_key_arn))
     error_message = "slack_webhook_url_ssm_parameter_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
+  }
+}
+
+variable "destinations" {
+  description = "Where alerts go, by name (letters, digits, _ and -): each an object with a type and the fields that type needs (docs/destinations.md). slack_webhook: url_parameter. slack_app: token_parameter, channel (a channel ID such as C0123456789), optional mention_on_tamper (@here on tamper alerts) and api_url. teams: url_parameter (a Workflows webhook). webhook: url_parameter, secret_parameter (HMAC-SHA256 signing secret). sns: topic_arn. Every secret is the name of an SSM SecureString parameter you manage, never a value. kms_key_arn (any type): the customer-managed key of the destination's parameters, or of its SNS topic, so the function may use it. slack_webhook_url and slack_webhook_url_ssm_parameter_name are the shorthand for a destination named default."
+  type = map(object({
+    type              = string
+    url_parameter     = optional(string)
+    token_parameter   = optional(string)
+    secret_parameter  = optional(string)
+    channel           = optional(string)
+    mention_on_tamper = optional(bool)
+    api_url           = optional(string)
+    topic_arn         = optional(string)
+    kms_key_arn       = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.destinations) : can(regex("^[A-Za-z0-9_-]{1,64}$", name))])
+    error_message = "destinations: names must be 1-64 letters, digits, '_' or '-' (they appear in logs and metrics): ${jsonencode([for name in keys(var.destinations) : name if !can(regex("^[A-Za-z0-9_-]{1,64}$", name))])}."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.destinations) : contains(["slack_webhook", "slack_app", "teams", "webhook", "sns"], d.type)])
+    error_message = "destinations: type must be one of slack_webhook, slack_app, teams, webhook, sns; got ${jsonencode({ for name, d in var.destinations : name => d.type if !contains(["slack_webhook", "slack_app", "teams", "webhook", "sns"], d.type) })}."
+  }
+
+  # The fields each type needs, and no field another type uses (one home with destinations.py's table).
+  validation {
+    condition = alltrue([for d in values(var.destinations) : (
+      (d.type == "slack_webhook" ? d.url_parameter != null && d.token_parameter == null && d.secret_parameter == null && d.channel == null && d.mention_on_tamper == null && d.api_url == null && d.topic_arn == null : true) &&
+      (d.type == "slack_app" ? d.token_parameter != null && d.channel != null && d.url_parameter == null && d.secret_parameter == null && d.topic_arn == null : true) &&
+      (d.type == "teams" ? d.url_parameter != null && d.token_parameter == null && d.secret_parameter == null && d.channel == null && d.mention_on_tamper == null && d.api_url == null && d.topic_arn == null : true) &&
+      (d.type == "webhook" ? d.url_parameter != null && d.secret_parameter != null && d.token_parameter == null && d.channel == null && d.mention_on_tamper == null && d.api_url == null && d.topic_arn == null : true) &&
+      (d.type == "sns" ? d.topic_arn != null && d.url_parameter == null && d.token_parameter == null && d.secret_parameter == null && d.channel == null && d.mention_on_tamper == null && d.api_url == null : true)
+    )])
+    error_message = "destinations: each type takes exactly its own fields. slack_webhook: url_parameter. slack_app: token_parameter and channel (optional mention_on_tamper, api_url). teams: url_parameter. webhook: url_parameter and secret_parameter. sns: topic_arn. (kms_key_arn: any type.)"
+  }
+
+  validation {
+    condition = alltrue(flatten([for d in values(var.destinations) : [
+      for p in [d.url_parameter, d.token_parameter, d.secret_parameter] : can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", p)) if p != null
+    ]]))
+    error_message = "destinations: url_parameter, token_parameter and secret_parameter must be SSM parameter names such as /team/alerts/slack-token (letters, digits, '_', '.', '-', separated by '/'), not ARNs and never the secret itself."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.destinations) : can(regex("^[A-Z][A-Z0-9]{6,}$", d.channel)) if d.channel != null])
+    error_message = "destinations: channel must be a Slack channel ID such as C0123456789 (from the channel's details), not a #name."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.destinations) : can(regex("^arn:(aws|aws-cn|aws-us-gov):sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", d.topic_arn)) if d.topic_arn != null])
+    error_message = "destinations: topic_arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.destinations) : can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", d.kms_key_arn)) if d.kms_key_arn != null])
+    error_message = "destinations: kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.destinations) : can(regex("^(https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?(/[^\\s]*)?)$", d.api_url)) if d.api_url != null])
+    error_message = "destinations: api_url must be an https:// URL such as https://slack-gov.com/api/chat.postMessage (plain http:// only on 127.0.0.1/localhost, for local tests)."
+  }
+}
+
+variable "routes" {
+  description = "Routing of alerts to destinations. Each route matches on tables (names or ARNs, * wildcards: orders* is a family), kinds (data, control_plane, tamper, unparseable), access (read, write) and accounts (12-digit IDs); an empty list matches everything. An alert goes to the destinations of every matching route, or to default_destinations when none matches; tamper and unparseable alerts always reach default_destinations too."
+  type = list(object({
+    name         = string
+    tables       = optional(list(string), [])
+    kinds        = optional(list(string), [])
+    access       = optional(list(string), [])
+    accounts     = optional(list(string), [])
+    destinations = list(string)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = length(distinct([for r in var.routes : r.name])) == length(var.routes) && alltrue([for r in var.routes : length(trimspace(r.name)) > 0])
+    error_message = "routes: every route needs a name, and names must be unique (they appear in routing_summary and the logs)."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : length(r.destinations) > 0])
+    error_message = "routes: every route must name at least one destination: ${jsonencode([for r in var.routes : r.name if length(r.destinations) == 0])}."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for r in var.routes : [for k in r.kinds : contains(["data", "control_plane", "tamper", "unparseable"], k)]]))
+    error_message = "routes: kinds must be data, control_plane, tamper or unparseable."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for r in var.routes : [for a in r.access : contains(["read", "write"], a)]]))
+    error_message = "routes: access must be read or write."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for r in var.routes : [for a in r.accounts : can(regex("^[0-9]{12}$", a))]]))
+    error_message = "routes: accounts must be 12-digit AWS account IDs."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for r in var.routes : [for t in r.tables : length(trimspace(t)) > 0]]))
+    error_message = "routes: tables must be table names or ARNs (with * wildcards), not empty strings."
+  }
+}
+
+variable "default_destinations" {
+  description = "Destinations of alerts no route matches, and of every tamper and unparseable alert. Default: the destination named default (what slack_webhook_url or slack_webhook_url_ssm_parameter_name creates)."
+  type        = list(string)
+  default     = ["default"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.default_destinations) > 0
+    error_message = "default_destinations must name at least one destination: tamper alerts and alerts no route matches go there."
   }
 }
 
@@ -348,14 +470,16 @@ variable "digest_window_minutes" {
 }
 
 variable "ledger_ttl_days" {
-  description = "How long the delivery ledger remembers which eventIDs each destination received (days, 1-365): a retry, redelivery or redrive within this time posts nothing twice. Keep it longer than you may wait before a redrive (the on-failure queue keeps payloads 14 days)."
+  description = "How long the delivery ledger remembers which eventIDs each destination received (days, 15-365). Rule: longer than anything can hold a payload for a later retry: the on-failure queue keeps payloads 14 days (SQS's maximum) and Lambda's asynchronous retries at most 6 hours, so a redrive on the queue's last day still finds the receipts and posts nothing twice."
   type        = number
-  default     = 7
+  default     = 15
   nullable    = false
 
   validation {
-    condition     = var.ledger_ttl_days >= 1 && var.ledger_ttl_days <= 365 && floor(var.ledger_ttl_days) == var.ledger_ttl_days
-    error_message = "ledger_ttl_days must be a whole number of days between 1 and 365."
+    # 15: one day more than the on-failure queue's retention (queue.tf, 14 days); ledger.tf checks it again
+    # against the queue's planned retention.
+    condition     = var.ledger_ttl_days >= 15 && var.ledger_ttl_days <= 365 && floor(var.ledger_ttl_days) == var.ledger_ttl_days
+    error_message = "ledger_ttl_days must be a whole number of days between 15 and 365: longer than the on-failure queue keeps a payload (14 days), so that a redrive never posts what was delivered before."
   }
 }
 
@@ -388,7 +512,7 @@ variable "role_permissions_boundary" {
 # ---------------------------------------------------------------------------------------- monitoring
 
 variable "alarm_actions" {
-  description = "SNS topic ARNs notified when the on-failure queue holds undelivered alerts or the function reports errors (also on return to OK). Empty: the alarms exist but notify nobody."
+  description = "SNS topic ARNs notified when the on-failure queue holds undelivered alerts, the function reports errors or the canary's heartbeat stops (also on return to OK). Empty: the alarms exist but notify nobody, and the plan warns."
   type        = list(string)
   default     = []
   nullable    = false
@@ -400,7 +524,7 @@ variable "alarm_actions" {
 }
 
 variable "alarm_settings" {
-  description = "Fine-tuning of the two alarms: period in seconds, evaluation periods, and whether missing data counts as OK."
+  description = "Fine-tuning of the undelivered-alerts and function-errors alarms: period in seconds, evaluation periods, and whether missing data counts as OK. The canary's alarm has its own variables."
   type = object({
     period_seconds                = optional(number, 300)
     evaluation_periods            = optional(number, 1)
@@ -412,6 +536,30 @@ variable "alarm_settings" {
   validation {
     condition     = contains([60, 300, 900, 3600], var.alarm_settings.period_seconds) && var.alarm_settings.evaluation_periods >= 1 && var.alarm_settings.evaluation_periods <= 24
     error_message = "alarm_settings.period_seconds must be 60, 300, 900 or 3600 and alarm_settings.evaluation_periods between 1 and 24."
+  }
+}
+
+variable "canary_interval_minutes" {
+  description = "Minutes between two heartbeats of the end-to-end canary: an EventBridge Scheduler schedule writes one item into a small canary table, and the function counts its arrival (docs/canary.md). 1-720; 0 turns the canary off and creates none of it."
+  type        = number
+  default     = 15
+  nullable    = false
+
+  validation {
+    condition     = floor(var.canary_interval_minutes) == var.canary_interval_minutes && var.canary_interval_minutes >= 0 && var.canary_interval_minutes <= 720
+    error_message = "canary_interval_minutes must be a whole number of minutes from 1 to 720, or 0 to turn the canary off."
+  }
+}
+
+variable "canary_alarm_minutes" {
+  description = "Minutes without a heartbeat after which the canary's alarm fires (missing data counts as breaching). Null: three intervals, at least 30 (CloudTrail delivers within minutes, not seconds). 10-1440, and at least canary_interval_minutes + 10."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.canary_alarm_minutes == null || try(floor(var.canary_alarm_minutes) == var.canary_alarm_minutes && var.canary_alarm_minutes >= 10 && var.canary_alarm_minutes <= 1440, false)
+    error_message = "canary_alarm_minutes must be null or a whole number of minutes from 10 to 1440 (CloudWatch evaluates one-minute periods over at most one day)."
   }
 }
 

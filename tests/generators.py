@@ -200,6 +200,9 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": None,
             "ssm_parameter_names": [],
+            "alarm_names": [],
+            "schedule_names": [],
+            "role_names": [],
         },
         "key_values": "show",
         "key_hash_parameter": None,
@@ -207,6 +210,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "ledger": None,
+        "canary": None,
     }
     document.update(fields)
     return document

@@ -11,6 +11,8 @@ variables {
   allowed_role_arns            = ["arn:aws:iam::123456789012:role/orders-service"]
   allowed_management_role_arns = ["arn:aws:iam::123456789012:role/deployer"]
   slack_webhook_url            = "https://hooks.slack.com/services/T000/B000/SECRETSECRET"
+  # Alarms that notify nobody make every plan warn (canary.tf); these tests are not about that.
+  alarm_actions = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 run "environment_names_only_the_configuration_document" {
@@ -66,8 +68,9 @@ run "configuration_document_content" {
 
   assert {
     condition = sort(keys(output.lambda_configuration)) == tolist([
-      "allowed", "allowed_management", "default_destinations", "destinations", "key_hash_parameter", "key_values",
-      "ledger", "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
+      "allowed", "allowed_management", "canary", "default_destinations", "destinations", "key_hash_parameter",
+      "key_values", "ledger", "name", "pipeline", "routes", "tables", "version", "watch_pipeline",
+      "watch_table_management",
     ])
     error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."
   }
@@ -101,7 +104,7 @@ run "configuration_document_content" {
   }
 
   assert {
-    condition     = output.lambda_configuration.destinations == { default = { type = "slack_webhook", url_parameter = "/dynamodb-access-alerts/unit/slack-webhook-url" } } && tolist(output.lambda_configuration.default_destinations) == tolist(["default"]) && length(output.lambda_configuration.routes) == 0
+    condition     = keys(output.lambda_configuration.destinations) == ["default"] && output.lambda_configuration.destinations.default.type == "slack_webhook" && output.lambda_configuration.destinations.default.url_parameter == "/dynamodb-access-alerts/unit/slack-webhook-url" && tolist(output.lambda_configuration.default_destinations) == tolist(["default"]) && length(output.lambda_configuration.routes) == 0
     error_message = "One slack_webhook destination named default, by parameter; it is the default destination; no routes."
   }
 
@@ -119,6 +122,9 @@ run "configuration_document_content" {
       queue_arn           = "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts"
       kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
       ssm_parameter_names = ["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"]
+      alarm_names         = ["unit-undelivered-alerts", "unit-function-errors", "unit-canary-silent"]
+      schedule_names      = ["unit-access-alerts-canary"]
+      role_names          = ["unit-lambda", "unit-cloudtrail-logs", "unit-canary"]
     })
     error_message = "The pipeline's resources (configuration parameter included, so changing it is tamper)."
   }
@@ -232,16 +238,16 @@ run "least_privilege_without_wildcards" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail] : [
+      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for a in s.actions : !strcontains(a, "*")]
       ]
     ]))
-    error_message = "No IAM action of the function's or CloudTrail's role may contain a wildcard."
+    error_message = "No IAM action of the function's, CloudTrail's or the canary's role may contain a wildcard."
   }
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail] : [
+      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for r in s.resources : r != "*"]
       ]
     ]))
@@ -261,8 +267,8 @@ run "least_privilege_without_wildcards" {
   }
 
   assert {
-    condition     = data.aws_iam_policy_document.trail.statement[0].resources == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:log-stream:*"])
-    error_message = "CloudTrail may write only the streams of its own log group."
+    condition     = data.aws_iam_policy_document.trail.statement[0].resources == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:log-stream:123456789012_CloudTrail_us-east-1*"])
+    error_message = "CloudTrail may write only its own streams (ACCOUNT_CloudTrail_REGION*) of its own log group."
   }
 }
 

@@ -9,6 +9,7 @@ variables {
   name                                 = "unit"
   table_names                          = ["orders"]
   slack_webhook_url_ssm_parameter_name = "/platform/unit/slack-webhook"
+  alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 run "ledger_table_with_the_defaults" {
@@ -40,7 +41,7 @@ run "ledger_table_with_the_defaults" {
   }
 
   assert {
-    condition     = output.lambda_configuration.ledger == { table_name = "unit-delivery-ledger", digest_window_minutes = 10, ttl_days = 7 }
+    condition     = output.lambda_configuration.ledger == { table_name = "unit-delivery-ledger", digest_window_minutes = 10, ttl_days = 15 }
     error_message = "The document names the ledger, a 10-minute digest window and 7 days of receipts by default."
   }
 
@@ -80,8 +81,12 @@ run "function_may_use_only_its_ledger" {
   }
 
   assert {
-    condition     = contains([for s in data.aws_iam_policy_document.kms[0].statement : s.sid], "AccountUsesKeyThroughDynamoDB")
-    error_message = "The key policy lets the account use the key through DynamoDB (the ledger's encryption)."
+    condition = anytrue(flatten([
+      for s in data.aws_iam_policy_document.kms[0].statement : [
+        for c in s.condition : contains(c.values, "unit-delivery-ledger") if c.variable == "kms:EncryptionContext:aws:dynamodb:tableName"
+      ]
+    ]))
+    error_message = "The key policy lets the account use the key through DynamoDB for the ledger (its encryption context names the table)."
   }
 }
 
@@ -90,7 +95,7 @@ run "digests_off_keeps_the_ledger_and_its_schedule" {
 
   variables {
     digest_window_minutes = 0
-    ledger_ttl_days       = 15
+    ledger_ttl_days       = 30
   }
 
   assert {
@@ -99,7 +104,7 @@ run "digests_off_keeps_the_ledger_and_its_schedule" {
   }
 
   assert {
-    condition     = output.lambda_configuration.ledger.digest_window_minutes == 0 && output.lambda_configuration.ledger.ttl_days == 15 && output.ledger_table_name == "unit-delivery-ledger"
+    condition     = output.lambda_configuration.ledger.digest_window_minutes == 0 && output.lambda_configuration.ledger.ttl_days == 30 && output.ledger_table_name == "unit-delivery-ledger"
     error_message = "The ledger still keeps repeats out; the document says digests are off."
   }
 }
@@ -140,6 +145,14 @@ run "ledger_ttl_over_a_year" {
   command = plan
   variables {
     ledger_ttl_days = 366
+  }
+  expect_failures = [var.ledger_ttl_days]
+}
+
+run "ledger_ttl_not_longer_than_the_queue_keeps_payloads" {
+  command = plan
+  variables {
+    ledger_ttl_days = 14
   }
   expect_failures = [var.ledger_ttl_days]
 }

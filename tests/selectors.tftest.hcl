@@ -21,6 +21,8 @@ variables {
     "dynamodb.amazonaws.com",
   ]
   slack_webhook_url_ssm_parameter_name = "/platform/unit/slack-webhook"
+  # Alarms that notify nobody make every plan warn (canary.tf); these tests are not about that.
+  alarm_actions = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
 run "defaults_log_reads_and_writes_of_exactly_the_tables" {
@@ -37,8 +39,9 @@ run "defaults_log_reads_and_writes_of_exactly_the_tables" {
       ][0] == tolist([
         "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
         "arn:aws:dynamodb:us-east-1:123456789012:table/payments",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/unit-access-alerts-canary",
     ])
-    error_message = "resources.ARN must equal exactly the ARNs of the listed tables."
+    error_message = "resources.ARN must equal exactly the ARNs of the listed tables, and the canary's table (canary.tf)."
   }
 
   assert {
@@ -68,8 +71,8 @@ run "defaults_log_reads_and_writes_of_exactly_the_tables" {
   }
 
   assert {
-    condition     = output.selector_value_count == 2 + 2 + 2 + 2
-    error_message = "Selector values: eventCategory, resources.type, 2 ARNs, 2 prefixes, 2 management values."
+    condition     = output.selector_value_count == 2 + 3 + 2 + 2
+    error_message = "Selector values: eventCategory, resources.type, 2 ARNs and the canary table's, 2 prefixes, 2 management values."
   }
 }
 
@@ -181,10 +184,11 @@ run "management_selector_for_watching" {
     condition = output.subscription_filter_pattern == join("", [
       "{ ($.eventSource = \"dynamodb.amazonaws.com\") || ($.eventSource = \"streams.dynamodb.amazonaws.com\") || ",
       "(($.eventName != \"CreateLogStream\") && (",
-      "($.eventSource = \"cloudtrail.amazonaws.com\") || ($.eventSource = \"kms.amazonaws.com\") || ",
-      "($.eventSource = \"lambda.amazonaws.com\") || ($.eventSource = \"logs.amazonaws.com\") || ",
-      "($.eventSource = \"s3.amazonaws.com\") || ($.eventSource = \"sqs.amazonaws.com\") || ",
-      "($.eventSource = \"ssm.amazonaws.com\"))) }",
+      "($.eventSource = \"cloudtrail.amazonaws.com\") || ($.eventSource = \"iam.amazonaws.com\") || ",
+      "($.eventSource = \"kms.amazonaws.com\") || ($.eventSource = \"lambda.amazonaws.com\") || ",
+      "($.eventSource = \"logs.amazonaws.com\") || ($.eventSource = \"monitoring.amazonaws.com\") || ",
+      "($.eventSource = \"s3.amazonaws.com\") || ($.eventSource = \"scheduler.amazonaws.com\") || ",
+      "($.eventSource = \"sqs.amazonaws.com\") || ($.eventSource = \"ssm.amazonaws.com\"))) }",
     ])
     error_message = "With watch_pipeline the pattern passes DynamoDB and the pipeline's services of rules.json, except the calls rules.json does not forward."
   }

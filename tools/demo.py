@@ -5,7 +5,9 @@ Everything runs on 127.0.0.1 and is stopped at the end (also on Ctrl-C or a fail
   2. `terraform init` + `apply` of examples/complete with envs/prod.tfvars, in a temporary copy that a
      Terraform override file points at the emulator (tools/sandbox.py; the example itself is unchanged);
   3. a scene: an allowed service role writes an item (no alert); a person through an SSO administrator
-     role updates an item and scans the table (alerts), then tries to stop the trail (tamper alert).
+     role updates an item and scans the table (alerts: the write reaches the orders team's Teams channel
+     and the SIEM by a route), then tries to stop the trail (tamper alert: the default destinations, the
+     on-call Slack app with @here, and the on-call SNS topic).
      Each call is made against the emulator's DynamoDB, its CloudTrail record is written to the trail's
      log group, and the payload the subscription filter produces is run through the *deployed* code
      (the committed zip, with the environment Terraform gave the function);
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools.sandbox import (
     EXAMPLE,
+    PAGER_QUEUE,
     VAR_FILE,
     WEBHOOK_PARAMETER,
     Emulator,
@@ -34,6 +37,7 @@ from tools.sandbox import (
     Workspace,
     cloudtrail_record,
     extract_zip,
+    provide_destinations,
     put_records,
     role_session,
     run_deployed_handler,
@@ -135,7 +139,14 @@ def scene(emulator: Emulator, receiver: WebhookReceiver, ws: Workspace, code: Pa
                 "Scan", person, table_arn=arn, request_parameters={"tableName": TABLE}, read_only=True
             ),
         ]
+        before = len(receiver.delivered())
         run_handler(emulator, code, function, log_group, records)
+        kinds = sorted({r.path.split("/")[1] + ":" + r.kind for r in receiver.delivered()[before:]})
+        note(
+            "the UpdateItem matches route orders-writes: it reaches the orders team (Teams) and the SIEM "
+            "(signed webhook), and the default webhook through route everything; the Scan only the "
+            f"default ({kinds})"
+        )
 
     with step(f"Scene 3: {PERSON} tries to switch the alerting off (StopLogging on the module's trail)"):
         trail_arn = str(out["trail_arn"])
@@ -149,6 +160,16 @@ def scene(emulator: Emulator, receiver: WebhookReceiver, ws: Workspace, code: Pa
         )
         run_handler(emulator, code, function, log_group, [record])
         emulator.client("cloudtrail").start_logging(Name=trail_arn)
+        sqs = emulator.client("sqs")
+        queue = sqs.get_queue_url(QueueName=PAGER_QUEUE)["QueueUrl"]
+        for message in sqs.receive_message(
+            QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            attributes = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+            note(
+                f"SNS topic platform-oncall -> SQS {PAGER_QUEUE}: "
+                f"{json.loads(message['Body'])['title']} {attributes}"
+            )
 
 
 def main() -> int:
@@ -168,6 +189,12 @@ def main() -> int:
                 note(
                     f"SSM SecureString {WEBHOOK_PARAMETER} -> the receiver (prod.tfvars names this parameter)"
                 )
+                provide_destinations(emulator, receiver)
+                note(
+                    "the other destinations of prod.tfvars: a Slack app token, a Teams workflow URL and a "
+                    "signed SIEM webhook (parameters pointing at the receiver), and the SNS topic "
+                    f"platform-oncall with an SQS queue {PAGER_QUEUE} subscribed"
+                )
                 ddb = emulator.client("dynamodb")
                 for table in ("orders", "payments", "customers"):
                     ddb.create_table(
@@ -177,7 +204,13 @@ def main() -> int:
                         BillingMode="PAY_PER_REQUEST",
                     )
                 note("DynamoDB tables orders, payments, customers created in the emulator")
-            ws = Workspace(EXAMPLE, Path(tmp), emulator, var_files=[VAR_FILE])
+            ws = Workspace(
+                EXAMPLE,
+                Path(tmp),
+                emulator,
+                var_files=[VAR_FILE],
+                variables={"slack_api_url": receiver.slack_api_url},
+            )
             with step("terraform init (provider from TF_PROVIDER_MIRROR when set, else the registry)"):
                 ws.init()
             with step(f"terraform apply examples/complete -var-file={VAR_FILE}"):
@@ -187,6 +220,8 @@ def main() -> int:
                         (x for x in applied.stdout.splitlines() if x.startswith("Apply complete")), "applied"
                     )
                 )
+            for name, summary in ws.output()["routing_summary"].items():
+                note(f"routing_summary {name} ({summary['type']}): {'; '.join(summary['receives'])}")
             code = extract_zip(into=Path(tmp) / "code")
             scene(emulator, receiver, ws, code)
             with step("terraform destroy"):
@@ -209,7 +244,7 @@ def main() -> int:
         finally:
             emulator.stop()
         delivered = len(receiver.delivered())
-    say(f"Done: {delivered} message(s) reached the webhook; emulator, receiver and temporary files are gone")
+    say(f"Done: {delivered} message(s) reached the receiver; emulator, receiver and temporary files are gone")
     for name, seconds in TIMINGS:
         print(f"  {seconds:6.1f}s  {name}")
     print(f"  {time.monotonic() - START:6.1f}s  total")

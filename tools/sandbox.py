@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # so `python tools/demo.py` can import its siblings as `tools.*`
     sys.path.insert(0, str(REPO))
 
+from tools import webhook_receiver  # noqa: E402
 from tools.tf import TerraformSetupError, find_terraform, init_failure_help, terraform_env  # noqa: E402
 
 ZIP_PATH = REPO / "lambda_src" / "access_alerts.zip"
@@ -249,6 +250,7 @@ EMULATED_SERVICES = (
     "kms",
     "lambda",
     "s3",
+    "scheduler",
     "sns",
     "sqs",
     "ssm",
@@ -560,3 +562,33 @@ def put_records(emulator: Emulator, log_group: str, records: Sequence[Mapping[st
         logEvents=[{"timestamp": now + i, "message": json.dumps(r)} for i, r in enumerate(records)],
     )
     return emulator.take_invocations()
+
+
+# ------------------------------------------------------------------------------------ destinations
+# What envs/prod.tfvars' destinations name and the platform team would have created beforehand.
+DESTINATION_PARAMETERS: dict[str, Callable[[webhook_receiver.WebhookReceiver], str]] = {
+    "/platform/prod/dynamodb-access-alerts/slack-bot-token": lambda hook: webhook_receiver.SLACK_TOKEN,
+    "/orders/prod/teams-workflow-url": lambda hook: hook.teams_url,
+    "/security/prod/siem-url": lambda hook: hook.signed_url,
+    "/security/prod/siem-signing-secret": lambda hook: webhook_receiver.SIGNING_SECRET,
+}
+PAGER_TOPIC = "platform-oncall"
+PAGER_QUEUE = "platform-oncall-inbox"
+
+
+def provide_destinations(emulator: Emulator, hook: webhook_receiver.WebhookReceiver) -> None:
+    """The destinations' parameters (pointing at the stand-in), and the on-call SNS topic with an SQS queue
+    subscribed to it (raw delivery: the queue receives the message JSON and its attributes)."""
+    ssm = emulator.client("ssm")
+    for name, value in DESTINATION_PARAMETERS.items():
+        ssm.put_parameter(Name=name, Type="SecureString", Value=value(hook), Overwrite=True)
+    sns, sqs = emulator.client("sns"), emulator.client("sqs")
+    topic = sns.create_topic(Name=PAGER_TOPIC)["TopicArn"]
+    queue = sqs.create_queue(QueueName=PAGER_QUEUE)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=attributes["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )

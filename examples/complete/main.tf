@@ -27,6 +27,12 @@ module "dynamodb_access_alerts" {
   slack_webhook_url_ssm_parameter_name = var.slack_webhook_url_ssm_parameter_name
   key_values                           = var.key_values
 
+  destinations = {
+    for name, d in var.destinations : name => d.type == "slack_app" && var.slack_api_url != null ? merge(d, { api_url = var.slack_api_url }) : d
+  }
+  routes               = var.routes
+  default_destinations = var.default_destinations
+
   log_retention_in_days = var.log_retention_in_days
   force_destroy         = var.force_destroy
   alarm_actions         = var.alarm_actions

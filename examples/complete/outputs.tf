@@ -87,3 +87,13 @@ output "lambda_configuration" {
   description = "The function's configuration document: `terraform output -json lambda_configuration > cfg.json`, then `replay --config cfg.json`."
   value       = module.dynamodb_access_alerts.lambda_configuration
 }
+
+output "routing_summary" {
+  description = "What reaches each destination."
+  value       = module.dynamodb_access_alerts.routing_summary
+}
+
+output "canary" {
+  description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
+  value       = module.dynamodb_access_alerts.canary
+}

@@ -73,3 +73,44 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "destinations" {
+  description = "Destinations besides the webhook above (named default), see the module's docs/destinations.md: secrets are SSM parameter names."
+  type = map(object({
+    type              = string
+    url_parameter     = optional(string)
+    token_parameter   = optional(string)
+    secret_parameter  = optional(string)
+    channel           = optional(string)
+    mention_on_tamper = optional(bool)
+    api_url           = optional(string)
+    topic_arn         = optional(string)
+    kms_key_arn       = optional(string)
+  }))
+  default = {}
+}
+
+variable "routes" {
+  description = "Which alerts go to which destinations (tables, kinds, access, accounts)."
+  type = list(object({
+    name         = string
+    tables       = optional(list(string), [])
+    kinds        = optional(list(string), [])
+    access       = optional(list(string), [])
+    accounts     = optional(list(string), [])
+    destinations = list(string)
+  }))
+  default = []
+}
+
+variable "default_destinations" {
+  description = "Where alerts no route matches, and every tamper alert, go."
+  type        = list(string)
+  default     = ["default"]
+}
+
+variable "slack_api_url" {
+  description = "chat.postMessage endpoint for the slack_app destinations: null for slack.com; GovSlack's, or a local stand-in in tests."
+  type        = string
+  default     = null
+}

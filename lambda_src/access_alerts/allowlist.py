@@ -3,7 +3,8 @@
 The accepted shapes are the ones in ``rules.json`` (Terraform checks plans against the same expressions).
 ``*`` matches any run of characters, ``/`` included; the whole ARN must match, case-sensitively. A role
 pattern matches a session of the role through the role ARN with its path, the role ARN without its path, or
-the STS session ARN (docs/allow-list.md).
+the STS session ARN; when the record does not show the role's path, a pattern written with a path matches
+only if it names the role exactly (docs/allow-list.md).
 """
 
 from __future__ import annotations
@@ -36,13 +37,17 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def _strip_role_path(pattern: str) -> str | None:
-    """``arn:P:iam::A:role/a/b/NAME*`` -> ``arn:P:iam::A:role/NAME*``; None when there is no path, or when
-    the name part is only wildcards (``role/team/*`` must not become ``role/*``, which allows every role)."""
+    """``arn:P:iam::A:role/a/b/NAME`` -> ``arn:P:iam::A:role/NAME``, for records that do not show the role's
+    path. None when the pattern has no path, or when it does not pin the role's name exactly: with a
+    wildcard in the name (``role/service/billing-*``, ``.../sso.amazonaws.com/*AWSReservedSSO_ReadOnly_*``)
+    the path is what restricts the pattern, and without it ``billing-admin`` under any path (or a customer
+    role named ``x-AWSReservedSSO_ReadOnly_1``) would be allowed. Role names are unique in an account, so an
+    exact name without its path still names one role."""
     head, sep, rest = pattern.partition(":role/")
     if not sep or "/" not in rest:
         return None
     name = rest.rsplit("/", 1)[-1]
-    if not name.strip("*"):
+    if not name or "*" in name:
         return None
     return f"{head}:role/{name}"
 
@@ -102,9 +107,11 @@ class AllowList:
         return None
 
     def _match_service(self, principal: Principal) -> str | None:
-        """Service patterns allow only service callers (``AWSService``, or no type at all)."""
+        """Service patterns allow only AWS services acting on their own: ``userIdentity.type`` is
+        ``AWSService`` and ``invokedBy`` names the service. ``invokedBy`` on a record of another type, or of
+        no type, says only which service passed a call on, not who made it."""
         service = principal.service
-        if not service or principal.type not in ("AWSService", "Unknown"):
+        if not service or principal.type != "AWSService":
             return None
         for entry, rx in self._service:
             if rx.fullmatch(service):

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from . import rules
 from .destinations import DEFAULT_DESTINATION, Destination, DestinationError, Routing, Secret, parse_routing
-from .model import KeyValues, PipelineResources, PolicySettings
+from .model import CanarySettings, KeyValues, PipelineResources, PolicySettings
 from .text import first_line, json_type
 
 ENV_PARAMETER: Final = "ACCESS_ALERTS_CONFIG_PARAMETER"
@@ -60,6 +60,7 @@ _FIELDS: Final = (
     "destinations",
     "default_destinations",
     "routes",
+    "canary",
     "ledger",
 )
 _LEDGER_FIELDS: Final = ("table_name", "digest_window_minutes", "ttl_days")
@@ -68,7 +69,20 @@ MAX_DIGEST_WINDOW_MINUTES: Final = 1440
 MAX_LEDGER_TTL_DAYS: Final = 365
 _TABLE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn", "kms_key_arn")
-_PIPELINE_LIST_FIELDS: Final = ("log_group_names", "ssm_parameter_names")
+_PIPELINE_LIST_FIELDS: Final = (
+    "log_group_names",
+    "ssm_parameter_names",
+    "alarm_names",
+    "schedule_names",
+    "role_names",
+)
+_CANARY_FIELDS: Final = ("table_arn", "role_arn")
+_CANARY_TABLE_ARN: Final = re.compile(
+    r"arn:(aws|aws-cn|aws-us-gov):dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}"
+)
+_CANARY_ROLE_ARN: Final = re.compile(
+    r"arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}"
+)
 _SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -172,14 +186,24 @@ class DeliverySettings:
     direct_key_hash_secret: str | None = field(default=None, repr=False)
 
     def key_hash_secret(self) -> bytes | None:
-        """The HMAC key for ``key_values = "hash"`` (None in other modes)."""
+        """The HMAC key for ``key_values = "hash"`` (None in other modes). Raises ConfigError when it is
+        shorter than rules.json's ``key_hash_secret_min_length`` (a short one lets guesses be confirmed)."""
         if self.key_values != "hash":
             return None
         if self.direct_key_hash_secret is not None:
-            return self.direct_key_hash_secret.encode("utf-8")
-        if self.key_hash_ssm_parameter is None:
+            secret, where = self.direct_key_hash_secret, "the key hash secret"
+        elif self.key_hash_ssm_parameter is None:
             raise ConfigError("key_values is 'hash' but no secret is configured (key_hash_parameter)")
-        return _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter").encode("utf-8")
+        else:
+            secret = _fetch_secret(self.key_hash_ssm_parameter, "key_hash_parameter")
+            where = f"the key hash secret in SSM parameter {self.key_hash_ssm_parameter!r}"
+        minimum = rules.load().key_hash_secret_min_length
+        if len(secret) < minimum:
+            raise ConfigError(
+                f"{where} is {len(secret)} characters; at least {minimum} are needed (the module writes 72 "
+                "random ones): a short secret lets anyone who guesses a key confirm it"
+            )
+        return secret.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +431,31 @@ def _pipeline(value: object) -> PipelineResources:
         queue_arn=text("queue_arn"),
         kms_key_arn=text("kms_key_arn"),
         ssm_parameter_names=texts("ssm_parameter_names"),
+        alarm_names=texts("alarm_names"),
+        schedule_names=texts("schedule_names"),
+        role_names=texts("role_names"),
     )
+
+
+def _canary(value: object) -> CanarySettings | None:
+    """``null`` (no canary) or ``{"table_arn", "role_arn"}``: the heartbeat the function recognises."""
+    if value is None:
+        return None
+    obj = _object(value, "canary")
+    _exact_fields(obj, "canary", _CANARY_FIELDS)
+    table_arn = _string(obj["table_arn"], "canary.table_arn")
+    if not _CANARY_TABLE_ARN.fullmatch(table_arn):
+        raise ConfigError(
+            f"canary.table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), "
+            f"got {table_arn!r:.120}"
+        )
+    role_arn = _string(obj["role_arn"], "canary.role_arn")
+    if not _CANARY_ROLE_ARN.fullmatch(role_arn):
+        raise ConfigError(
+            f"canary.role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/[PATH/]NAME), "
+            f"got {role_arn!r:.120}"
+        )
+    return CanarySettings(table_arn=table_arn, role_arn=role_arn)
 
 
 def parse_document(document: object, *, local: bool = False) -> Config:
@@ -437,6 +485,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
         watch_pipeline=_bool(top["watch_pipeline"], "watch_pipeline"),
         watch_table_management=_bool(top["watch_table_management"], "watch_table_management"),
         pipeline=_pipeline(top["pipeline"]),
+        canary=_canary(top["canary"]),
     )
     delivery = DeliverySettings(
         routing=routing, name=name, key_values=key_values, key_hash_ssm_parameter=key_hash_parameter

@@ -21,6 +21,17 @@ from access_alerts.text import first_line, json_type
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
 
+# The text of the one log event a CONTROL_MESSAGE carries when CloudWatch Logs checks that it can reach the
+# destination ("CWL CONTROL MESSAGE: Checking health of destination ..."). Unverified beyond the prefix.
+CONTROL_TEXT_PREFIX = "CWL CONTROL MESSAGE"
+
+
+def is_health_check(payload: SubscriptionPayload, event: LogEvent) -> bool:
+    """True for the reachability check of a control message: the only log event that may be ignored
+    without being decided. Any other log event, in a control message too, is a record to decide."""
+    return payload.message_type == CONTROL_MESSAGE and event.message.startswith(CONTROL_TEXT_PREFIX)
+
+
 class PayloadError(ValueError):
     """The subscription event could not be decoded; ``str(err)`` is a one-line reason."""
 

@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from .canary import heartbeat_delay_seconds, heartbeats
 from .grouping import AlertGroup, count_decisions
 from .model import Decision
 
@@ -214,6 +215,8 @@ class RunSummary:
     follow_ups: int = 0  # flush: follow-ups delivered
     failures: tuple[str, ...] = ()  # short descriptions of failed messages (no URL, no record bodies)
     destinations: tuple[DestinationReport, ...] = field(default=())
+    canary_seen: int = 0  # heartbeats of the canary among the allowed records (docs/canary.md)
+    canary_delay_seconds: float | None = None  # from the canary's call to ``now``, the slowest heartbeat
 
     @classmethod
     def count(
@@ -222,7 +225,10 @@ class RunSummary:
         groups: Sequence[AlertGroup],
         report: DeliveryReport,
         ledger: Mapping[str, int] | None = None,
+        *,
+        now: float | None = None,
     ) -> RunSummary:
+        """The batch's counts; ``now`` (POSIX seconds) is when the records arrived, for the canary's delay."""
         counts = count_decisions(decisions)
         return cls(
             records=counts["records"],
@@ -236,6 +242,8 @@ class RunSummary:
             records_in_failed_deliveries=report.records_in_failed,
             failures=report.failures,
             destinations=report.destinations,
+            canary_seen=heartbeats(decisions),
+            canary_delay_seconds=None if now is None else heartbeat_delay_seconds(decisions, now),
             **dict(ledger or {}),
         )
 

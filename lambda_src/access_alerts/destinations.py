@@ -62,9 +62,9 @@ NAME_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PARAMETER_RE: Final = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 CHANNEL_RE: Final = re.compile(r"[A-Z][A-Z0-9]{6,}")
 TOPIC_ARN_RE: Final = re.compile(
-    r"arn:(aws|aws-cn|aws-us-gov):sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
+    r"arn:(aws|aws-cn|aws-us-gov):sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
 )
-ACCOUNT_RE: Final = re.compile(r"\d{12}")
+ACCOUNT_RE: Final = re.compile(r"[0-9]{12}")  # not \d: that also matches other scripts' digits
 
 
 class DestinationError(ValueError):

@@ -1,30 +1,24 @@
 """The facts of an alert group as plain, bounded text, for the formats that are not Slack mrkdwn (Teams cards,
-SNS text). Each format escapes them its own way; nothing here is escaped, but every value is flattened to one
-line, stripped of invisible and direction-changing characters, and bounded.
-
-:func:`plain` is the neutraliser for formats whose clients may turn text into links (an email client, Teams):
-``https://x`` becomes ``https[:]//x`` and ``www.`` becomes ``www[.]``, so a session name or user agent cannot
-become a clickable link. A bare domain (``evil.example``) may still be linked by some clients: nothing in a
-record can be told apart from a table name with dots, so it is left as it is.
+SNS text). Each format escapes them its own way; nothing here is escaped, but every value goes through
+:func:`plain`, which is :func:`access_alerts.text.neutral`: flattened to one line, invisible and
+direction-changing characters made visible, no live link scheme (``https://x`` becomes ``https[:]//x``, so an
+email client or Teams finds no link in a session name or user agent), and bounded. A bare domain
+(``evil.example``) may still be linked by some clients: nothing in a record can be told apart from a table
+name with dots, so it is left as it is.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 
+from . import text as _text
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
-ELLIPSIS: Final = "\u2026"
+ELLIPSIS: Final = _text.ELLIPSIS
 MAX_VALUES: Final = 5
 MAX_EVENT_IDS: Final = 10
-# Zero-width and bidirectional-control characters: shown as U+FFFD so a hidden change is visible.
-_INVISIBLE_RE: Final = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c\u180e]")
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SCHEME_RE: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(//|\\\\)")
-_WWW_RE: Final = re.compile(r"(?i)\bwww\.")
 
 TITLES: Final[dict[str, str]] = {
     "data": "DynamoDB data access",
@@ -35,19 +29,26 @@ TITLES: Final[dict[str, str]] = {
 SEVERITIES: Final = ("critical", "high", "medium")
 
 
-def clip(text: str, limit: int) -> str:
-    if limit <= 0:
-        return ""
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+clip = _text.clip
 
 
 def plain(value: object, limit: int = 300) -> str:
-    """One line of untrusted text, safe to show as plain text: no control or invisible characters, no live
-    link scheme, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else str(value)
-    text = _CONTROL_RE.sub(" ", _INVISIBLE_RE.sub("\ufffd", text))
-    text = _WWW_RE.sub("www[.]", _SCHEME_RE.sub(r"\1[:]\2", text))
-    return clip(text, limit)
+    """One line of untrusted text, safe to show as plain text: :func:`access_alerts.text.neutral`."""
+    return _text.neutral(value, limit)
+
+
+# Statements are shown as CloudTrail redacted them, with the key values' literals hashed or hidden too.
+STATEMENT_LABELS: Final[dict[str, str]] = {
+    "show": "Statement (as redacted by CloudTrail)",
+    "hash": "Statement (literals as keyed hashes)",
+    "hide": "Statement (literals hidden)",
+}
+
+
+def error_message(group: AlertGroup, keys: KeyFormatter, index: int = 0) -> str:
+    """The group's ``index``-th error message, with its record's key values hashed or hidden per ``keys``."""
+    values = group.error_values[index] if index < len(group.error_values) else ()
+    return keys.error_message(group.error_messages[index], values)
 
 
 def severity(group: AlertGroup) -> str:
@@ -89,6 +90,18 @@ def who(group: AlertGroup) -> str:
     return plain(p.display or p.arn or "unknown", 200)
 
 
+def merged_note(group: AlertGroup) -> str | None:
+    """For a group that merges a caller's groups (grouping.py's cap): how many, and what they spanned."""
+    if group.merged_groups <= 1:
+        return None
+    spans = [plural(group.distinct_sessions, "session")] if group.distinct_sessions > 1 else []
+    spans.append(plural(group.distinct_tables, "table"))
+    return (
+        f"{group.merged_groups:,} groups of this caller in one invocation were merged into this message "
+        f"({', '.join(spans)})."
+    )
+
+
 def summary(group: AlertGroup, name: str) -> str:
     """One or two sentences: who did what, and where the alert comes from."""
     if group.alert_kind == "unparseable" and group.principal is None:
@@ -108,7 +121,8 @@ def summary(group: AlertGroup, name: str) -> str:
     else:
         calls = plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"{calls} by {who(group)}, not on the allow-list."
-    return f"{text} (deployment {plain(name, 64)})"
+    note = merged_note(group)
+    return f"{text} (deployment {plain(name, 64)})" + (f" {note}" if note else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +156,20 @@ def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fac
         out.append(Fact("Principal", tuple(principal) or ("unknown",)))
         if p.session_name:
             out.append(Fact("Session", (plain(p.session_name, medium),), code=True))
+        elif group.distinct_sessions > 1:
+            shown = _values(group.sessions, medium)
+            more = group.distinct_sessions - len(shown)
+            first = (f"{group.distinct_sessions:,}: {shown[0]}", *shown[1:])
+            out.append(Fact("Sessions", first + ((f"and {more:,} more",) if more > 0 else ()), code=True))
         elif p.service:
             out.append(Fact("Service", (plain(p.service, short),), code=True))
     accounts = group.account_ids or ((p.account_id,) if p and p.account_id else ())
     if accounts:
         out.append(Fact("Account", _values(accounts, short), code=True))
     if group.tables:
-        out.append(Fact("Table", _values(group.tables, medium), code=True))
+        tables = _values(group.tables, medium)
+        more = max(group.distinct_tables, len(group.tables)) - len(tables)
+        out.append(Fact("Table", tables + ((f"and {more:,} more",) if more > 0 else ()), code=True))
     if group.targets:
         out.append(Fact("Resource", _values(group.targets, medium), code=True))
     if group.event_names:
@@ -178,11 +199,11 @@ def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fac
     if group.attribute_names:
         out.append(Fact("Attribute names", _values(group.attribute_names, short), code=True))
     for statement in group.statements[:MAX_VALUES]:
-        out.append(Fact("Statement (as redacted by CloudTrail)", (plain(statement, long),), code=True))
+        out.append(Fact(STATEMENT_LABELS[keys.mode], (plain(keys.statement(statement), long),), code=True))
     if group.error_codes:
         error = _values(group.error_codes, short)
         if group.error_messages:
-            error += (plain(group.error_messages[0], medium),)
+            error += (plain(error_message(group, keys), medium),)
         out.append(Fact("Error", error))
     if group.reasons:
         out.append(Fact("Why", _values(group.reasons, medium)))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from . import rules
 from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
-from .decode import PayloadError, decode_subscription
+from .decode import PayloadError, decode_subscription, is_health_check
 from .delivery import DeliveryError, DeliveryHooks, RunSummary, ThreadMemory, deliver_groups
 from .grouping import group_alerts
 from .ledger import LedgerUnavailable
@@ -186,9 +186,17 @@ def decide_event(event: object, policy: Policy, request_id: str | None = None) -
             source_id=f"request {request_id}" if request_id else None,
         )
         return Decided([alert], UNPARSEABLE, rejected=reason)
+    decisions = policy.evaluate_payload(payload)
     if payload.message_type == CONTROL_MESSAGE:
-        return Decided([], CONTROL_MESSAGE)  # CloudWatch Logs checking that it can reach the function
-    return Decided(policy.evaluate_payload(payload), payload.message_type)
+        # CloudWatch Logs checking that it can reach the function: its own text is ignored (and counted).
+        # Anything else in it is decided like any record, and said in the log: never silently zero.
+        carried = sum(1 for ev in payload.log_events if not is_health_check(payload, ev))
+        if carried:
+            log.warning(
+                "control message carried records; they were decided like any other",
+                extra={"records": carried, "log_events": len(payload.log_events)},
+            )
+    return Decided(decisions, payload.message_type)
 
 
 def is_flush_event(event: object) -> bool:
@@ -233,6 +241,7 @@ def process_event(
     """
     if is_flush_event(event):
         return flush_windows(state, deadline=deadline, request_id=request_id), FLUSH
+    received = time.time()  # the records' arrival, for the canary's delay (before delivery's retries)
     decided = decide_event(event, state.policy, request_id)
     groups = group_alerts(decided.decisions)
     hooks: DeliveryHooks = state.hooks
@@ -253,7 +262,11 @@ def process_event(
         groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=hooks
     )
     summary = RunSummary.count(
-        decided.decisions, groups, report, counters.as_dict() if counters is not None else None
+        decided.decisions,
+        groups,
+        report,
+        counters.as_dict() if counters is not None else None,
+        now=received,
     )
     if report.failed:
         raise DeliveryError(summary)

@@ -58,16 +58,41 @@ def issuer_arn(user_identity: object) -> str | None:
     return text_or_none(issuer.get("arn"))
 
 
+def issuer_is_session_role(issuer: str, partition: str, account: str, role_name: str) -> bool:
+    """True when ``sessionContext.sessionIssuer.arn`` is the IAM role of the STS session
+    ``arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE_NAME/...``: same partition, same account, same role name.
+    An issuer that names another role, or a role of another account, is not trusted (its path could
+    otherwise let a session of one role through an allow-list entry written for another)."""
+    parts = split_arn(issuer)
+    return (
+        parts is not None
+        and parts[0] == partition
+        and parts[3] == account
+        and bool(account)
+        and role_name_of(issuer) == role_name
+    )
+
+
 def role_path_known(user_identity: object) -> bool:
-    """True when the record names the role with its path (``sessionIssuer.arn`` is a role ARN)."""
+    """True when the record names the session's own role with its path (see :func:`resolve_principal`):
+    ``sessionIssuer.arn`` is a role ARN that is the STS session's role, or, when the record has no STS ARN,
+    a role of the account the record names (if it names one)."""
     arn = issuer_arn(user_identity)
-    if arn is None or ":iam::" not in arn or ":role/" not in arn or arn.endswith("/"):
+    if arn is None or role_name_of(arn) is None or not isinstance(user_identity, dict):
         return False
-    # Known only when the issuer is the session's own role (see _role_session).
-    session = user_identity.get("arn") if isinstance(user_identity, dict) else None
-    if isinstance(session, str) and ":assumed-role/" in session:
-        return session.split(":assumed-role/", 1)[1].split("/", 1)[0] == arn.rsplit("/", 1)[-1]
-    return True
+    session = user_identity.get("arn")
+    if isinstance(session, str) and session:
+        parts = split_arn(session)
+        if parts is None or parts[1] != "sts" or not parts[4].startswith("assumed-role/"):
+            return False
+        role_name = parts[4][len("assumed-role/") :].split("/", 1)[0]
+        return issuer_is_session_role(arn, parts[0], parts[3], role_name)
+    return _issuer_in_record_account(arn, text_or_none(user_identity.get("accountId")))
+
+
+def _issuer_in_record_account(issuer: str, account: str | None) -> bool:
+    parts = split_arn(issuer)
+    return parts is not None and (account is None or parts[3] == account)
 
 
 def _on_behalf_of(ui: Mapping[str, object]) -> tuple[str | None, str | None] | None:
@@ -150,23 +175,33 @@ def _resolve(
         return Principal(type=typ, arn=arn, display=arn, account_id=account, service=invoked_by)
 
     if issuer is not None and role_name_of(issuer) is not None:
-        # A role session whose STS ARN is missing: the issuer still names the role.
+        # A role session whose STS ARN is missing: the issuer still names the role, unless it is a role of
+        # another account than the one the record names (then nothing says who the caller is).
         principal_id = text_or_none(raw_principal_id)
         session = principal_id.split(":", 1)[1] if principal_id and ":" in principal_id else None
-        iparts = split_arn(issuer)
-        acct2 = iparts[3] if iparts else account
         rname = role_name_of(issuer)
         display = f"role/{rname}" + (f" ({session})" if session else "")
+        if not _issuer_in_record_account(issuer, account):
+            return Principal(
+                type=typ,
+                arn=None,
+                display=f"{display}: its issuer is in another account than {account}",
+                account_id=account,
+                session_name=session,
+                service=invoked_by,
+                identified=False,
+            )
+        iparts = split_arn(issuer)
         return Principal(
             type=typ,
             arn=issuer,
             display=display,
-            account_id=acct2 or account,
+            account_id=(iparts[3] if iparts else None) or account,
             session_name=session,
             service=invoked_by,
         )
 
-    if typ == "AWSService" or (invoked_by and typ in ("Unknown", "AWSService")):
+    if typ == "AWSService":
         if invoked_by:
             return Principal(type=typ, arn=None, display=invoked_by, account_id=account, service=invoked_by)
         return Principal(
@@ -192,7 +227,10 @@ def _resolve(
         return Principal(type=typ, arn=None, display=display, account_id=account, service=invoked_by)
 
     if invoked_by:
-        return Principal(type=typ, arn=None, display=invoked_by, service=invoked_by)
+        # invokedBy without type AWSService says only which service passed the call on, not who made it.
+        return Principal(
+            type=typ, arn=None, display=f"unknown caller via {invoked_by} (type {typ})", service=invoked_by
+        )
     return Principal(type=typ, arn=None, display=f"unknown caller (type {typ})", identified=False)
 
 
@@ -202,8 +240,9 @@ def _role_session(
     rest = resource[len("assumed-role/") :]
     role_name, _, session = rest.partition("/")
     role_arn: str | None = None
-    if issuer is not None and role_name_of(issuer) == role_name and split_arn(issuer) is not None:
-        # The issuer names the role with its path; one that names another role is not trusted.
+    if issuer is not None and issuer_is_session_role(issuer, partition, acct, role_name):
+        # The issuer names the session's own role with its path; one that names another role, or a role
+        # in another account or partition, is not trusted: the STS ARN (without a path) decides.
         role_arn = issuer
     elif role_name:
         role_arn = f"arn:{partition}:iam::{acct}:role/{role_name}"

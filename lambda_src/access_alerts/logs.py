@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any, Final, TextIO
 
+from .text import encodable
+
 LOGGER_NAME: Final = "access_alerts"
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
@@ -43,7 +45,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             data["exception"] = record.exc_info[0].__name__
             data["stack"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return encodable(json.dumps(data, default=str, ensure_ascii=False))
 
 
 class _LineHandler(logging.Handler):

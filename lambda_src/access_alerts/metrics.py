@@ -4,6 +4,10 @@ One JSON line per invocation (and one more per destination that had messages, wi
 FunctionName and Destination), written straight to stdout (Lambda forwards stdout to CloudWatch
 Logs, which extracts EMF metrics from it; a line wrapped by a log formatter would not be
 extracted). The same line is the human-readable summary: every count is a top-level field.
+
+The namespace, the function dimension and the canary's metric names come from ``rules.json``, which the
+module's alarms read too. The canary's heartbeats (docs/canary.md) are a count in every summary, so an
+invocation without one reports 0; the delay of the slowest heartbeat is published only when one arrived.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TextIO
 
-NAMESPACE: Final = "DynamoDBAccessAlerts"
-DIMENSION: Final = "FunctionName"
-# metric name -> summary field
+from . import rules
+
+# metric name -> summary field (the canary's are added from rules.json, see _summary_metrics)
 METRICS: Final = (
     ("Records", "records"),
     ("Alerts", "alert"),
@@ -44,24 +48,32 @@ def emf_document(
     timestamp_ms: int,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    names = rules.metric_names()
+    values: dict[str, int | float] = {name: int(counts.get(key, 0)) for name, key in METRICS}
+    units = dict.fromkeys(values, "Count")
+    values[names.canary_seen] = int(counts.get("canary_seen", 0))
+    units[names.canary_seen] = "Count"
+    delay = counts.get("canary_delay_seconds")
+    if isinstance(delay, int | float) and not isinstance(delay, bool):
+        values[names.canary_delay] = float(delay)
+        units[names.canary_delay] = "Seconds"
     document: dict[str, Any] = {
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [
                 {
-                    "Namespace": NAMESPACE,
-                    "Dimensions": [[DIMENSION]],
-                    "Metrics": [{"Name": name, "Unit": "Count"} for name, _ in METRICS],
+                    "Namespace": names.namespace,
+                    "Dimensions": [[names.function_dimension]],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in units.items()],
                 }
             ],
         },
         "message": "invocation summary",
-        DIMENSION: function_name,
+        names.function_dimension: function_name,
     }
     if extra:
         document.update(extra)
-    for name, key in METRICS:
-        document[name] = int(counts.get(key, 0))
+    document.update(values)
     document["summary"] = dict(counts)
     return document
 
@@ -92,20 +104,21 @@ def emit_destination_metrics(
     out = stream or sys.stdout
     documents = []
     timestamp_ms = int(clock() * 1000)
+    names = rules.metric_names()
     for name, counts in destinations.items():
         document: dict[str, Any] = {
             "_aws": {
                 "Timestamp": timestamp_ms,
                 "CloudWatchMetrics": [
                     {
-                        "Namespace": NAMESPACE,
-                        "Dimensions": [[DIMENSION, DESTINATION_DIMENSION]],
+                        "Namespace": names.namespace,
+                        "Dimensions": [[names.function_dimension, DESTINATION_DIMENSION]],
                         "Metrics": [{"Name": metric, "Unit": "Count"} for metric, _ in DESTINATION_METRICS],
                     }
                 ],
             },
             "message": "destination summary",
-            DIMENSION: function_name,
+            names.function_dimension: function_name,
             DESTINATION_DIMENSION: name,
             "destination_type": counts.get("type"),
         }

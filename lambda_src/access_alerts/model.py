@@ -119,6 +119,17 @@ class PipelineResources:
     queue_arn: str | None = None
     kms_key_arn: str | None = None
     ssm_parameter_names: tuple[str, ...] = ()
+    alarm_names: tuple[str, ...] = ()  # the module's CloudWatch alarms (silencing them is tampering)
+    schedule_names: tuple[str, ...] = ()  # EventBridge Scheduler schedules (the canary's)
+    role_names: tuple[str, ...] = ()  # IAM roles (the function's, CloudTrail's, the canary's)
+
+
+@dataclass(frozen=True, slots=True)
+class CanarySettings:
+    """The end-to-end canary (docs/canary.md): its table, and the role its schedule writes with."""
+
+    table_arn: str
+    role_arn: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,3 +140,4 @@ class PolicySettings:
     watch_pipeline: bool = True
     watch_table_management: bool = True
     pipeline: PipelineResources = field(default_factory=PipelineResources)
+    canary: CanarySettings | None = None  # None: no canary (canary_interval_minutes = 0)

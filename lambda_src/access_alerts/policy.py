@@ -16,9 +16,10 @@ from typing import Any
 
 from access_alerts import rules
 from access_alerts.allowlist import AllowList, PatternError
+from access_alerts.canary import CANARY_MATCH, CanaryWatch
+from access_alerts.decode import is_health_check
 from access_alerts.identity import role_path_known, split_arn
 from access_alerts.model import (
-    DATA_MESSAGE,
     AccessEvent,
     AlertKind,
     Decision,
@@ -57,6 +58,18 @@ def _ignored(reason: str, event: AccessEvent, source_id: str | None, event_id: s
     return Decision(kind="ignored", reason=reason, event=event, source_id=source_id, event_id=event_id)
 
 
+def is_insights_event(record: Mapping[str, Any]) -> bool:
+    """A CloudTrail Insights event as CloudTrail writes one: ``eventType`` ``AwsCloudTrailInsight`` with an
+    ``insightDetails`` object and no caller. Only that shape is ignored; a record that merely says
+    ``eventCategory: Insight`` is decided like any other."""
+    return (
+        record.get("eventType") == "AwsCloudTrailInsight"
+        and isinstance(record.get("insightDetails"), Mapping)
+        and record.get("eventCategory") in (None, "Insight")
+        and "userIdentity" not in record
+    )
+
+
 def _table_list(event: AccessEvent) -> str:
     if not event.tables:
         return "no table"
@@ -80,8 +93,15 @@ class Policy:
                     f"tables entry {entry!r} is neither a table name nor a "
                     "DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)"
                 )
-        self._names = frozenset(t for t in settings.tables if not t.startswith("arn:"))
-        self._arns = frozenset(t for t in settings.tables if t.startswith("arn:"))
+        self._canary: CanaryWatch | None = None
+        if settings.canary is not None:
+            try:
+                self._canary = CanaryWatch(settings.canary)
+            except ValueError as exc:
+                raise PatternError(str(exc)) from None
+        watched = settings.tables + ((settings.canary.table_arn,) if settings.canary is not None else ())
+        self._names = frozenset(t for t in watched if not t.startswith("arn:"))
+        self._arns = frozenset(t for t in watched if t.startswith("arn:"))
         self._arn_names = frozenset(found[0] for t in self._arns if (found := table_of_arn(t)))
         self.allowed = AllowList(settings.allowed, label="allowed")
         self.allowed_management = AllowList(settings.allowed_management, label="allowed_management")
@@ -105,13 +125,14 @@ class Policy:
 
     # -- deciding -----------------------------------------------------------------------------------
     def evaluate_payload(self, payload: SubscriptionPayload) -> list[Decision]:
-        """One decision per log event; a control message's events are ignored."""
-        if payload.message_type != DATA_MESSAGE:
-            return [
-                Decision(kind="ignored", reason="CloudWatch Logs control message", source_id=ev.id)
-                for ev in payload.log_events
-            ]
-        return [self.evaluate(ev.message, ev.id) for ev in payload.log_events]
+        """One decision per log event. In a control message, the reachability check's own text is ignored;
+        anything else it carries is decided like a record of a data message (never silently dropped)."""
+        return [
+            Decision(kind="ignored", reason="CloudWatch Logs control message", source_id=ev.id)
+            if is_health_check(payload, ev)
+            else self.evaluate(ev.message, ev.id)
+            for ev in payload.log_events
+        ]
 
     def evaluate(self, message: str | bytes | Mapping[str, object], source_id: str | None = None) -> Decision:
         """Parse, identify and decide one CloudTrail record. Never raises."""
@@ -142,14 +163,21 @@ class Policy:
             return _alert("record is not a JSON object", "unparseable", None, source_id, None)
         raw_id = record.get("eventID")
         event_id = raw_id if isinstance(raw_id, str) and raw_id else None
+        if is_insights_event(record):
+            return Decision(
+                kind="ignored",
+                reason="CloudTrail Insights event (an unusual rate of API calls, not a call itself)",
+                source_id=source_id,
+                event_id=event_id,
+            )
         try:
             event = parse_record(record)
         except RecordError as exc:
             return _alert(
                 f"record is not a CloudTrail event: {exc}", "unparseable", None, source_id, event_id
             )
-        if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
-            return _ignored("CloudTrail Insights event", event, source_id, event_id)
+        # Any other record is decided by what it says it did, whatever its eventCategory: a PutItem that
+        # calls itself "Insight" (or any category this version does not know) is still a PutItem.
         if event.category == "data":
             return self._decide_data(event, record, source_id, event_id)
         return self._decide_management(event, record, source_id, event_id)
@@ -173,6 +201,15 @@ class Policy:
         monitored = self.monitored_tables(event)
         if not monitored:
             return _ignored(f"table not monitored ({_table_list(event)})", event, source_id, event_id)
+        if self._canary is not None and self._canary.is_heartbeat(event):
+            return Decision(
+                kind="allowed",
+                reason=f"heartbeat of the canary ({event.principal.display} on {self._canary.table_name})",
+                event=event,
+                matched=CANARY_MATCH,
+                source_id=source_id,
+                event_id=event_id,
+            )
         subject = f"{event.access} on {', '.join(monitored[:3])}"
         return self._judge(event, record, self.allowed, "allow-list", "data", subject, source_id, event_id)
 
@@ -184,14 +221,32 @@ class Policy:
         name = event.event_name
         source = event.event_source
         if is_dynamodb(source, name):
-            # Listed control-plane calls, and (fail closed) write calls of DynamoDB APIs we do not know yet.
-            apis = rules.dynamodb()
-            if name in apis.control_plane or (name not in apis.management and event.access == "write"):
-                monitored = self.monitored_tables(event)
-                if monitored:
-                    if not self.settings.watch_table_management:
-                        return _ignored("table management watching is off", event, source_id, event_id)
-                    kind, what = "control_plane", f"monitored table {', '.join(monitored[:3])}"
+            # Fail closed: every management write of DynamoDB alerts when it names a watched table, or when
+            # its table cannot be determined, unless rules.json lists the call as harmless.
+            if event.access == "read":
+                return _ignored("DynamoDB management read", event, source_id, event_id)
+            if name in rules.dynamodb().harmless_writes:
+                return _ignored(
+                    f"{name} is a harmless DynamoDB management call (rules.json)", event, source_id, event_id
+                )
+            monitored = self.monitored_tables(event)
+            canary = self._canary.table_name if self._canary is not None else None
+            if canary is not None and canary in monitored:
+                # The canary's table is part of the pipeline: changing it can silence the heartbeat.
+                if not self.settings.watch_pipeline:
+                    return _ignored("pipeline watching is off", event, source_id, event_id)
+                kind, what = "tamper", f"alerting pipeline resource {canary} (the canary's table)"
+                if event.target != canary:
+                    event = replace(event, target=canary)
+            elif monitored or not event.tables:
+                if not self.settings.watch_table_management:
+                    return _ignored("table management watching is off", event, source_id, event_id)
+                kind = "control_plane"
+                what = (
+                    f"monitored table {', '.join(monitored[:3])}"
+                    if monitored
+                    else "a table that could not be determined from the record"
+                )
         else:
             touched = self._pipeline.touched(source, name, event.targets)
             if touched is not None:
@@ -247,14 +302,8 @@ class Policy:
 
 
 def __getattr__(name: str) -> object:
-    """Names that moved to :mod:`access_alerts.rules`, kept (read lazily) only for the Terraform-parity
-    tests written before rules.json existed. Remove when those tests read ``access_alerts.rules``."""
+    """A name that moved to :mod:`access_alerts.rules`, kept (read lazily) for the Terraform-parity test
+    written before rules.json existed. Remove when that test reads ``access_alerts.rules``."""
     if name == "PATTERN_SHAPE":
         return rules.allow_list_shape()
-    if name == "TAMPER_EVENTS":
-        return {source: calls.calls for source, calls in rules.pipeline_calls().items() if calls.calls}
-    if name == "LAMBDA_TAMPER_PREFIXES":
-        return rules.pipeline_calls()["lambda.amazonaws.com"].call_prefixes
-    if name == "CONTROL_PLANE_EVENTS":
-        return rules.dynamodb().control_plane
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

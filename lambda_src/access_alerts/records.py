@@ -9,6 +9,7 @@ The classes of DynamoDB APIs come from ``rules.json`` (:mod:`access_alerts.rules
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -16,11 +17,9 @@ from access_alerts import rules
 from access_alerts.identity import resolve_principal, split_arn
 from access_alerts.model import Access, AccessEvent
 from access_alerts.tamper import management_targets
-from access_alerts.text import text_or_none
+from access_alerts.text import is_region, text_or_none
 
 _READ_VERBS = frozenset({"SELECT", "EXISTS"})
-_READ_PREFIXES = ("Describe", "List", "Get", "Lookup")
-
 MAX_KEYS = 50
 MAX_ATTRIBUTE_NAMES = 100
 MAX_STATEMENTS = 50
@@ -29,6 +28,7 @@ _STATEMENT_TABLE = re.compile(
     r"""\b(?:FROM|INTO|UPDATE)\s+(?:"([^"]{1,255})"|([A-Za-z0-9_.\-]{1,255}))""", re.IGNORECASE
 )
 _VERB = re.compile(r"\s*\(?\s*([A-Za-z]+)")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 Category = Literal["data", "management"]
 
@@ -277,20 +277,53 @@ _READERS = {
 # -- parse_record and its steps ------------------------------------------------------------------------
 
 
-def _collect(record: Mapping[str, Any], params: Mapping[str, Any], dynamodb: bool) -> _Collector:
-    """Tables named in ``resources``, and for DynamoDB calls everything in the request parameters."""
+# Fields that hold a table's name (any DynamoDB ARN that names a table is read wherever it is).
+_TABLE_NAME_FIELDS = frozenset(
+    {"tableName", "TableName", "globalTableName", "GlobalTableName", "targetTableName", "TargetTableName"}
+    | {"sourceTableName", "SourceTableName"}
+)
+MAX_WALK_NODES = 500  # values looked at when searching a management record for its table
+
+
+def _walk_for_tables(found: _Collector, value: object) -> None:
+    """Every table a JSON value names anywhere in it (a table-name field, or a DynamoDB ARN that names a
+    table), breadth first and bounded: for management calls whose known fields name no table, such as an
+    ``UpdateTable`` that names it only in ``responseElements.tableDescription``."""
+    queue: deque[tuple[str | None, object]] = deque([(None, value)])
+    seen = 0
+    while queue and seen < MAX_WALK_NODES:
+        field, item = queue.popleft()
+        seen += 1
+        if isinstance(item, dict):
+            queue.extend(item.items())
+        elif isinstance(item, list):
+            queue.extend((None, entry) for entry in item)
+        elif isinstance(item, str) and (item.startswith("arn:") or field in _TABLE_NAME_FIELDS):
+            found.table(item)
+
+
+def _collect(
+    record: Mapping[str, Any], params: Mapping[str, Any], dynamodb: bool, category: Category
+) -> _Collector:
+    """Tables named in ``resources``, and for DynamoDB calls everything in the request parameters. A DynamoDB
+    management call whose known fields name no table is searched further: ``responseElements``, then every
+    value of the request (fail closed: a write whose table cannot be found alerts, see policy.py)."""
     found = _Collector()
     for arn in resources_arns(record):
         found.table(arn)
     if dynamodb and params:
         found.scan(params)
+    if dynamodb and category == "management" and not found.tables:
+        _walk_for_tables(found, record.get("responseElements"))
+        if not found.tables:
+            _walk_for_tables(found, params)
     return found
 
 
 def _access(event_name: str, category: Category, dynamodb: bool, statements: list[str]) -> Access:
     """Read or write, by API name (PartiQL: by statement). Anything unknown is a write (fail closed)."""
     if not dynamodb:
-        return "read" if event_name.startswith(_READ_PREFIXES) else "write"
+        return "read" if event_name.startswith(rules.pipeline_read_prefixes()) else "write"
     apis = rules.dynamodb()
     if event_name in apis.partiql or statements:
         return statements_access(statements)
@@ -298,16 +331,23 @@ def _access(event_name: str, category: Category, dynamodb: bool, statements: lis
         return "read"
     if event_name in apis.writes:
         return "write"
-    if category == "management" and event_name.startswith(_READ_PREFIXES):
+    if category == "management" and apis.is_management_read(event_name):
         return "read"
     return "write"
 
 
 def _table_arns(found: _Collector, region: str | None, account: str | None) -> tuple[str, ...]:
     """The tables' ARNs. Names from request parameters without an ARN are placed in the record's
-    account and Region (when the record says which)."""
+    account and Region, when the record says which and both have their shape in full (a Region with a
+    trailing newline would give an ARN that matches no watched table: the name alone is then compared, which
+    fails closed)."""
     arns = dict(found.arns)
-    if region and account and len(arns) < len(found.tables):
+    if (
+        len(arns) < len(found.tables)
+        and is_region(region)
+        and account is not None
+        and _ACCOUNT.fullmatch(account)
+    ):
         known = {a.rsplit("/", 1)[-1] for a in arns}
         partition = partition_of_region(region)
         for name in found.tables:
@@ -345,7 +385,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     if not isinstance(params, dict):
         params = {}
 
-    found = _collect(record, params, dynamodb)
+    found = _collect(record, params, dynamodb, category)
     region = text_or_none(record.get("awsRegion"))
     account = text_or_none(record.get("recipientAccountId"))
     tables = tuple(found.tables)
@@ -355,7 +395,7 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     if category == "management" and dynamodb:
         target = _table_target(params, table_arns, tables)
     elif category == "management":
-        targets = management_targets(params, resources_arns(record))
+        targets = management_targets(params, resources_arns(record), record.get("responseElements"))
         target = targets[0] if targets else None
     error_message = record.get("errorMessage")
     console = record.get("sessionCredentialFromConsole")

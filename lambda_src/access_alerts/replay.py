@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import shutil
 import sys
@@ -41,6 +40,7 @@ from access_alerts.s3source import (
 )
 from access_alerts.selection import Selection
 from access_alerts.sources import SourceError, iter_blob_records, iter_file_records
+from access_alerts.text import encodable, json_line
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -113,6 +113,7 @@ class _Output:
         self.path: str | None = None
 
     def write(self, text: str) -> int:
+        text = encodable(text)  # every format: a lone surrogate (legal JSON) cannot be written as UTF-8
         if self._file is not None:
             return self._file.write(text)
         self._parts.append(text)
@@ -260,7 +261,7 @@ class _Decider:
                 d = evaluate(record, source_id)
                 summary.add(d)
                 if output == "jsonl":
-                    buf.write(json.dumps(decision_record(d), ensure_ascii=False))
+                    buf.write(json_line(decision_record(d)))
                     buf.write("\n")
                 elif rows is not None:
                     rows.write(d)

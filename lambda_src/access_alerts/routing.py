@@ -96,7 +96,8 @@ def group_key(group: AlertGroup) -> str:
         ",".join(group.tables),
         group.access or "",
     )
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a lone surrogate in a session name or table is legal in JSON and must not raise here.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def describe_route(route: Route) -> str:

@@ -2,9 +2,9 @@
 
 ``rules.json`` is the one home of each rule that both sides apply: the allow-list pattern shapes, the
 webhook URL shape, the classes of DynamoDB APIs, the calls on the pipeline's own resources that count as
-tampering, and the delivery ledger's table keys and flush event. Terraform reads it with
-``jsondecode(file(...))``; this module reads it once, on first use (never at import time), checks its shape
-and hands out typed, immutable views of it.
+tampering, the delivery ledger's table keys and flush event, and the CloudWatch metric names the function
+publishes and the module's alarms watch. Terraform reads it with ``jsondecode(file(...))``; this module reads
+it once, on first use (never at import time), checks its shape and hands out typed, immutable views of it.
 
 The regular expressions in the file are unanchored and written in the syntax RE2 (Terraform) and Python's
 ``re`` read alike; :func:`allow_list_shape` and :func:`webhook_url_shape` anchor them (``fullmatch``).
@@ -31,7 +31,8 @@ class RulesError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class DynamoDBApis:
     """DynamoDB API names by what they do. Item and stream reads are data reads; PartiQL is decided by
-    statement; management APIs are the control plane (``control_plane`` are the ones that alert)."""
+    statement; management APIs are the control plane: a read when the name starts with one of
+    ``management_read_prefixes``, else a write, and every write alerts unless it is ``harmless_writes``."""
 
     event_sources: frozenset[str]
     writes: frozenset[str]
@@ -39,22 +40,63 @@ class DynamoDBApis:
     stream_reads: frozenset[str]
     partiql: frozenset[str]
     management: frozenset[str]
-    control_plane: frozenset[str]
+    management_read_prefixes: tuple[str, ...]
+    harmless_writes: frozenset[str]
     data: frozenset[str]  # all of writes, reads, stream_reads and partiql: data whatever eventCategory says
+
+    def is_management_read(self, event_name: str) -> bool:
+        return event_name.startswith(self.management_read_prefixes)
+
+
+# CloudTrail names some calls with their API version (Lambda's UpdateFunctionCode20150331v2).
+_VERSION_SUFFIX = re.compile(r"[0-9]{8}(v[0-9]+)?")
+
+
+def base_event_name(event_name: str) -> str:
+    """``UpdateFunctionCode20150331v2`` -> ``UpdateFunctionCode``; other names unchanged."""
+    found = _VERSION_SUFFIX.search(event_name)
+    if found is not None and found.end() == len(event_name) and found.start() > 0:
+        return event_name[: found.start()]
+    return event_name
 
 
 @dataclass(frozen=True, slots=True)
 class WatchedCalls:
-    """The calls of one AWS service that change a pipeline resource. Some API names carry version
-    suffixes in CloudTrail (Lambda's ``UpdateFunctionCode20150331v2``): those are matched by prefix."""
+    """The calls of one AWS service (one eventSource) that change a resource of the kind the pipeline is
+    made of: the service's write API list (``calls``, and ``call_prefixes`` for names matched by prefix),
+    the writes that change nothing (``not_tamper``) and the ones that change every resource of the account
+    (``account_calls``). See :meth:`changes`."""
 
     calls: frozenset[str]
     call_prefixes: tuple[str, ...]
+    not_tamper: frozenset[str] = frozenset()
+    account_calls: frozenset[str] = frozenset()
+    read_prefixes: tuple[str, ...] = ()
+
+    def changes(self, event_name: str) -> bool:
+        """True for a call that changes a resource of this service: a listed write, or (fail closed) a call
+        this version does not know that is not a read. Version suffixes are ignored."""
+        name = base_event_name(event_name)
+        if name in self.calls or (self.call_prefixes and event_name.startswith(self.call_prefixes)):
+            return True
+        return not (name in self.not_tamper or name.startswith(self.read_prefixes))
+
+    def is_account_call(self, event_name: str) -> bool:
+        """True for a call that changes every resource of the service in the account (and Region)."""
+        return base_event_name(event_name) in self.account_calls
 
     def __contains__(self, event_name: object) -> bool:
-        return isinstance(event_name, str) and (
-            event_name in self.calls or event_name.startswith(self.call_prefixes)
-        )
+        return isinstance(event_name, str) and self.changes(event_name)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricNames:
+    """The CloudWatch names the function's summary line publishes and the module's alarms watch."""
+
+    namespace: str
+    function_dimension: str
+    canary_seen: str  # heartbeats of the canary seen in one invocation (docs/canary.md)
+    canary_delay: str  # seconds from the canary's call to its arrival at the function
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +113,12 @@ class LedgerRules:
 class Rules:
     allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
     webhook_url: str  # unanchored regular expression
+    key_hash_secret_min_length: int
     dynamodb: DynamoDBApis
     pipeline_calls: Mapping[str, WatchedCalls]  # eventSource -> calls that are tampering
+    pipeline_read_prefixes: tuple[str, ...]
     not_forwarded: frozenset[str]  # event names the subscription filter drops before the Lambda
+    metrics: MetricNames
     ledger: LedgerRules
 
 
@@ -95,6 +140,12 @@ def _string(value: object, where: str) -> str:
     return value
 
 
+def _length(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RulesError(f"rules.json: {where} must be a positive whole number")
+    return value
+
+
 def parse_rules(document: object) -> Rules:
     """Check and convert the parsed ``rules.json``. Raises :class:`RulesError` naming the field."""
     top = _object(document, "the document")
@@ -104,6 +155,7 @@ def parse_rules(document: object) -> Rules:
     ddb = _object(top.get("dynamodb"), "dynamodb")
     pipeline = _object(top.get("pipeline"), "pipeline")
     sources = _object(pipeline.get("event_sources"), "pipeline.event_sources")
+    metrics = _object(top.get("metrics"), "metrics")
     ledger = _object(top.get("ledger"), "ledger")
     flush_event = _object(ledger.get("flush_event"), "ledger.flush_event")
 
@@ -117,19 +169,30 @@ def parse_rules(document: object) -> Rules:
         apis("partiql_apis"),
     )
 
+    read_prefixes = _strings(pipeline.get("read_prefixes", []), "pipeline.read_prefixes")
+    not_forwarded = frozenset(_strings(pipeline.get("not_forwarded"), "pipeline.not_forwarded"))
     watched: dict[str, WatchedCalls] = {}
     for source, spec in sources.items():
         where = f"pipeline.event_sources.{source}"
         entry = _object(spec, where)
         watched[source] = WatchedCalls(
             calls=frozenset(_strings(entry.get("calls"), f"{where}.calls")),
-            call_prefixes=_strings(entry.get("call_prefixes"), f"{where}.call_prefixes"),
+            call_prefixes=_strings(entry.get("call_prefixes", []), f"{where}.call_prefixes"),
+            # The subscription filter drops not_forwarded calls of every pipeline service: the Lambda never
+            # sees them, so failing closed on them as unknown calls would only break the two layers' parity.
+            not_tamper=frozenset(_strings(entry.get("not_tamper", []), f"{where}.not_tamper"))
+            | not_forwarded,
+            account_calls=frozenset(_strings(entry.get("account_calls", []), f"{where}.account_calls")),
+            read_prefixes=read_prefixes,
         )
     return Rules(
         allow_list_shapes=MappingProxyType(
             {name: _string(rx, f"allow_list_shapes.{name}") for name, rx in shapes.items()}
         ),
         webhook_url=_string(top.get("webhook_url"), "webhook_url"),
+        key_hash_secret_min_length=_length(
+            top.get("key_hash_secret_min_length"), "key_hash_secret_min_length"
+        ),
         dynamodb=DynamoDBApis(
             event_sources=apis("event_sources"),
             writes=writes,
@@ -137,11 +200,21 @@ def parse_rules(document: object) -> Rules:
             stream_reads=stream_reads,
             partiql=partiql,
             management=apis("management_apis"),
-            control_plane=apis("control_plane_apis"),
+            management_read_prefixes=_strings(
+                ddb.get("management_read_prefixes"), "dynamodb.management_read_prefixes"
+            ),
+            harmless_writes=apis("harmless_management_writes"),
             data=writes | reads | stream_reads | partiql,
         ),
         pipeline_calls=MappingProxyType(watched),
-        not_forwarded=frozenset(_strings(pipeline.get("not_forwarded"), "pipeline.not_forwarded")),
+        pipeline_read_prefixes=read_prefixes,
+        not_forwarded=not_forwarded,
+        metrics=MetricNames(
+            namespace=_string(metrics.get("namespace"), "metrics.namespace"),
+            function_dimension=_string(metrics.get("function_dimension"), "metrics.function_dimension"),
+            canary_seen=_string(metrics.get("canary_seen"), "metrics.canary_seen"),
+            canary_delay=_string(metrics.get("canary_delay"), "metrics.canary_delay"),
+        ),
         ledger=LedgerRules(
             partition_key=_string(ledger.get("partition_key"), "ledger.partition_key"),
             sort_key=_string(ledger.get("sort_key"), "ledger.sort_key"),
@@ -170,6 +243,15 @@ def dynamodb() -> DynamoDBApis:
 
 def pipeline_calls() -> Mapping[str, WatchedCalls]:
     return load().pipeline_calls
+
+
+def pipeline_read_prefixes() -> tuple[str, ...]:
+    """Name prefixes of the calls that only read (``Describe``, ``Get``, ``List``, ...), for every service."""
+    return load().pipeline_read_prefixes
+
+
+def metric_names() -> MetricNames:
+    return load().metrics
 
 
 def ledger() -> LedgerRules:

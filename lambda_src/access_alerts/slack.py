@@ -1,10 +1,16 @@
 """Slack Block Kit messages for alert groups.
 
 Every value that comes from a CloudTrail record (or any other untrusted place) goes through
-:func:`esc` before it is put into mrkdwn: ``&``, ``<`` and ``>`` become entities, so a session
-name like ``<!channel>`` or a key like ``<https://evil|click>`` is shown, never acted on. Values
-set in code spans also have backticks replaced (so they cannot end the span) and control
-characters turned into spaces.
+:func:`access_alerts.text.neutral` (one line, invisible and direction-changing characters made visible, no
+live link scheme) and then :func:`esc` before it is put into mrkdwn: ``&``, ``<`` and ``>`` become entities,
+so a session name like ``<!channel>`` or a key like ``<https://evil|click>`` is shown, never acted on.
+Backticks are replaced so a value cannot end a code span.
+
+Bare URLs: escaping does not stop Slack from turning ``https://evil.example`` into a link; what stops it is
+``verbatim: true`` on every mrkdwn text object (Slack then does no automatic parsing: no URL, channel or
+mention is linked unless written in ``<...>`` syntax, which escaping rules out for record text), together
+with the defanging of :func:`~access_alerts.text.defang` (``https[:]//``), which also covers the top-level
+``text`` (notifications) that has no ``verbatim`` switch. The only links are our own CloudTrail console links.
 
 Slack limits are respected by construction: each value is cut to a bound with an ellipsis, each
 text block to 3000 characters, each field to 2000, the header to 150, at most 10 fields and far
@@ -14,12 +20,12 @@ message is rebuilt with smaller bounds. Formatting never raises for any input.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
+from . import text as _text
+from .facts import STATEMENT_LABELS, error_message, merged_note
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
@@ -32,11 +38,8 @@ TEXT_LIMIT: Final = 1000
 MAX_PAYLOAD_CHARS: Final = 16_000
 MAX_EVENT_IDS_SHOWN: Final = 10
 MAX_LINKS: Final = 3
-ELLIPSIS: Final = "\u2026"
+ELLIPSIS: Final = _text.ELLIPSIS
 BACKTICK_STANDIN: Final = "\u02cb"  # MODIFIER LETTER GRAVE ACCENT, looks like ` but ends no code span
-
-_REGION_RE: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 TITLES: Final[dict[str, tuple[str, str]]] = {
     "data": (":rotating_light:", "DynamoDB data access"),
@@ -56,13 +59,7 @@ def esc(value: object) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip(text: str, limit: int) -> str:
-    """Cut raw text to ``limit`` characters, ending with an ellipsis when cut."""
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS
+clip = _text.clip
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:
@@ -81,27 +78,30 @@ def clip_mrkdwn(text: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
-def one_line(value: object) -> str:
-    text = value if isinstance(value, str) else str(value)
-    return _CONTROL_RE.sub(" ", text)
+one_line = _text.clean
 
 
 def val(value: object, limit: int) -> str:
-    """An untrusted single-line value: flattened, cut, escaped; backticks cannot start code spans."""
-    return esc(clip(one_line(value), limit).replace("`", BACKTICK_STANDIN))
+    """An untrusted single-line value: neutralised, cut, escaped; backticks cannot start code spans."""
+    return esc(_text.neutral(value, limit).replace("`", BACKTICK_STANDIN))
 
 
 def code(value: object, limit: int) -> str:
     """An untrusted value in a code span."""
-    text = clip(one_line(value), limit).replace("`", BACKTICK_STANDIN)
+    text = _text.neutral(value, limit).replace("`", BACKTICK_STANDIN)
     if not text.strip():
         return "(empty)"
     return "`" + esc(text) + "`"
 
 
+def mrkdwn(text: str, limit: int) -> dict[str, Any]:
+    """A mrkdwn text object that Slack shows as written (``verbatim``: no automatic links or mentions)."""
+    return {"type": "mrkdwn", "text": clip_mrkdwn(text, limit), "verbatim": True}
+
+
 def console_link(region: str | None, event_id: str) -> str | None:
-    """CloudTrail console URL for one event, or None when the region does not look like one."""
-    if not region or not _REGION_RE.match(region):
+    """CloudTrail console URL for one event, or None when the region is not a Region name (in full)."""
+    if region is None or not _text.is_region(region):
         return None
     return (
         f"https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}"
@@ -139,6 +139,11 @@ def _who(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
         fields[-1] = ("Principal", f"{val(p.display, lim.medium)}\n{who}")
     if p.session_name:
         fields.append(("Session", code(p.session_name, lim.medium)))
+    elif group.distinct_sessions > 1:  # a merged group of several sessions of one caller
+        shown = group.sessions[: lim.items]
+        more = group.distinct_sessions - len(shown)
+        sessions = f"{group.distinct_sessions:,}: " + _codes(shown, lim, lim.medium)
+        fields.append(("Sessions", sessions + (f" and {more:,} more" if more > 0 else "")))
     elif p.service:
         fields.append(("Service", code(p.service, lim.short)))
     accounts = [a for a in group.account_ids] or ([p.account_id] if p.account_id else [])
@@ -184,7 +189,11 @@ def _fields(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
 def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
     lines: list[str] = []
     if group.tables:
-        lines.append("*Table:* " + _codes(group.tables, lim, lim.medium))
+        tables = group.tables[: lim.items]
+        more = max(group.distinct_tables, len(group.tables)) - len(tables)
+        lines.append(
+            "*Table:* " + _codes(tables, lim, lim.medium) + (f" and {more:,} more" if more > 0 else "")
+        )
     if group.targets:
         lines.append("*Resource:* " + _codes(group.targets, lim, lim.medium))
     label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
@@ -199,11 +208,12 @@ def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
     if group.attribute_names:
         lines.append("*Attribute names:* " + _codes(group.attribute_names, lim))
     for statement in group.statements:
-        lines.append("*Statement (as redacted by CloudTrail):* " + code(statement, lim.long))
+        label = STATEMENT_LABELS[keys.mode]
+        lines.append(f"*{label}:* " + code(keys.statement(statement), lim.long))
     if group.error_codes:
         error = "*Error:* " + _codes(group.error_codes, lim)
         if group.error_messages:
-            error += " " + val(group.error_messages[0], lim.medium)
+            error += " " + val(error_message(group, keys), lim.medium)
         lines.append(error)
     return lines
 
@@ -250,8 +260,8 @@ def _title(group: AlertGroup, lim: _Limits) -> tuple[str, str]:
     else:
         detail = title
     if group.digest is not None:
-        return DIGEST_TITLE[0], one_line(f"{DIGEST_TITLE[1]}: {detail}")
-    return emoji, one_line(detail)
+        return DIGEST_TITLE[0], _text.defang(_text.clean(f"{DIGEST_TITLE[1]}: {detail}"))
+    return emoji, _text.defang(_text.clean(detail))
 
 
 def _summary(group: AlertGroup, name: str, lim: _Limits) -> str:
@@ -277,13 +287,16 @@ def _summary(group: AlertGroup, name: str, lim: _Limits) -> str:
         calls = _plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"*{calls}* by {who}, not on the allow-list."
     text += f" (deployment *{val(name, 64)}*)"
+    note = merged_note(group)
+    if note:
+        text += f"\n_{esc(note)}_"
     if group.reasons:
         text += "\n*Why:* " + "; ".join(val(r, lim.medium) for r in group.reasons)
     return text
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_LIMIT)}}
+    return {"type": "section", "text": mrkdwn(text, SECTION_LIMIT)}
 
 
 def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dict[str, Any]:
@@ -302,10 +315,7 @@ def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> di
         blocks.append(
             {
                 "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": clip_mrkdwn(f"*{label}*\n{body}", FIELD_LIMIT)}
-                    for label, body in fields
-                ],
+                "fields": [mrkdwn(f"*{label}*\n{body}", FIELD_LIMIT) for label, body in fields],
             }
         )
     what = _what(group, keys, lim)
@@ -317,11 +327,11 @@ def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> di
     blocks = blocks[:MAX_BLOCKS]
     principal = group.principal.display if group.principal else "unknown caller"
     text = f"[{name}] {title}: {_plural(group.count, 'record')} by {principal}"
-    return {"text": clip_mrkdwn(esc(one_line(text)), TEXT_LIMIT), "blocks": blocks}
+    return {"text": clip_mrkdwn(esc(_text.neutral(text, TEXT_LIMIT)), TEXT_LIMIT), "blocks": blocks}
 
 
 def payload_size(payload: dict[str, Any]) -> int:
-    return len(json.dumps(payload, ensure_ascii=False))
+    return len(_text.to_json(payload, compact=False))
 
 
 def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
@@ -344,4 +354,4 @@ def fallback_payload(group: AlertGroup, name: str) -> dict[str, Any]:
         f"[{name}] {group.alert_kind} alert: {group.count} record(s); the full message could not be "
         f"formatted. eventIDs: {ids}"
     )
-    return {"text": esc(one_line(text))[:3000]}
+    return {"text": clip_mrkdwn(esc(_text.neutral(text, SECTION_LIMIT)), SECTION_LIMIT)}

@@ -24,6 +24,7 @@ from typing import Any, Final
 from . import alert_json, facts
 from .grouping import AlertGroup
 from .keys import KeyFormatter
+from .text import to_json
 
 SUBJECT_LIMIT: Final = 99  # "less than 100 characters"
 MACHINE_PROTOCOLS: Final = ("sqs", "lambda", "http", "https", "firehose")
@@ -84,11 +85,11 @@ def attributes(group: AlertGroup) -> dict[str, dict[str, str]]:
 
 
 def _structure(default: str, machine: str) -> str:
-    return json.dumps({"default": default, **dict.fromkeys(MACHINE_PROTOCOLS, machine)}, ensure_ascii=False)
+    return to_json({"default": default, **dict.fromkeys(MACHINE_PROTOCOLS, machine)}, compact=False)
 
 
 def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> SnsMessage:
-    machine = json.dumps(alert_json.format_group(group, name, keys), ensure_ascii=False)
+    machine = to_json(alert_json.format_group(group, name, keys), compact=False)
     scale = 1.0
     while True:
         message = _structure(text(group, name, keys, scale), machine)

@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from access_alerts.decode import PayloadError, decode_subscription, payload_from_document
-from access_alerts.model import DATA_MESSAGE
+from access_alerts.decode import PayloadError, decode_subscription, is_health_check, payload_from_document
 from access_alerts.text import first_line
 
 MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # decompressed size of one JSON document (JSON Lines: no limit)
@@ -85,8 +84,8 @@ def _from_document(doc: object, name: str, where: str) -> Iterator[tuple[str, st
                 payload = decode_subscription(doc) if "awslogs" in doc else payload_from_document(doc)
             except PayloadError as exc:
                 raise SourceError(f"{where}{exc}") from None
-            if payload.message_type == DATA_MESSAGE:
-                for ev in payload.log_events:
+            for ev in payload.log_events:
+                if not is_health_check(payload, ev):  # a control message's other events are records too
                     yield f"{name}:{ev.id}", ev.message
             return
         if "eventName" in doc or "eventVersion" in doc or "eventSource" in doc:

@@ -1,10 +1,12 @@
 """Tampering: a call that changes one of the alerting pipeline's own resources.
 
-Two questions, answered from data: is the call one that changes a resource of its service (the catalogue
-in ``rules.json``, shared with the subscription filter in Terraform), and does it name one of the pipeline's
-resources (:class:`~access_alerts.model.PipelineResources`)? CloudTrail names a resource in many forms (a
-trail by name or ARN, a queue by URL, a log group with or without its leading ``/`` or as an ARN, a key by id
-or ARN), so both sides are normalised before they are compared.
+Two questions, answered from data: is the call one that changes a resource of its service (the catalogue in
+``rules.json``, shared with the subscription filter in Terraform: the service's write API list, and, failing
+closed, any call of the service this version does not know that is not a read), and does it name one of the
+pipeline's resources (:class:`~access_alerts.model.PipelineResources`)? A few calls change every resource of
+their service in the account (CloudWatch Logs account policies): those count whatever they name. CloudTrail
+names a resource in many forms (a trail by name or ARN, a queue by URL, a log group with or without its
+leading ``/`` or as an ARN, a key by id or ARN), so both sides are normalised before they are compared.
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ TARGET_FIELDS = (
     # Lambda
     "functionName",
     "FunctionName",
+    # tags and resource policies (CloudTrail AddTags, SSM AddTagsToResource, logs TagResource, ...)
+    "resourceId",
+    "ResourceId",
+    "resourceIdentifier",
+    "logGroupArn",
+    "logGroupIdentifiers",
+    # SQS StartMessageMoveTask names the queue it drains by ARN
+    "sourceArn",
+    "SourceArn",
+    # KMS CreateAlias/UpdateAlias name the key an alias is to point at
+    "targetKeyId",
+    "TargetKeyId",
     # SSM (name is above)
     "names",
     "Names",
@@ -43,6 +57,11 @@ TARGET_FIELDS = (
     # S3
     "bucketName",
     "BucketName",
+    # CloudWatch alarms (DeleteAlarms and DisableAlarmActions name a list)
+    "alarmName",
+    "alarmNames",
+    # IAM (EventBridge Scheduler names its schedule by "name", above)
+    "roleName",
     # DynamoDB
     "tableName",
     "TableName",
@@ -56,26 +75,40 @@ TARGET_FIELDS = (
 )
 
 
-def management_targets(params: Mapping[str, Any], resource_arns: Iterable[str]) -> tuple[str, ...]:
-    """Every resource identifier a management call names: request parameters first, then ``resources``."""
+def management_targets(
+    params: Mapping[str, Any], resource_arns: Iterable[str], response: object = None
+) -> tuple[str, ...]:
+    """Every resource identifier a management call names: request parameters first, then ``resources``,
+    then the same fields of ``responseElements`` (KMS names an alias's key there and in ``resources``)."""
     out: dict[str, None] = {}
+    _add_targets(out, params)
+    for arn in resource_arns:
+        out[arn] = None
+    if isinstance(response, Mapping):
+        _add_targets(out, response)
+    return tuple(out)
+
+
+def _add_targets(out: dict[str, None], fields: Mapping[str, Any]) -> None:
     for field in TARGET_FIELDS:
-        value = params.get(field)
+        value = fields.get(field)
         if isinstance(value, str) and value:
             out[value] = None
         elif isinstance(value, list):
             for item in value[:MAX_TARGETS]:
                 if isinstance(item, str) and item:
                     out[item] = None
-    for arn in resource_arns:
-        out[arn] = None
-    return tuple(out)
 
 
 def is_tamper_call(source: str, event_name: str) -> bool:
-    """A call that changes a resource of the kind the pipeline is made of (the rules.json catalogue)."""
+    """A call that changes a resource of the kind the pipeline is made of: a listed write of the service's
+    rules.json catalogue, or (fail closed) a call of a pipeline service that this version does not know and
+    that is not a read."""
     calls = rules.pipeline_calls().get(source)
-    return calls is not None and event_name in calls
+    return calls is not None and calls.changes(event_name)
+
+
+_ACCOUNT_WIDE = {"logs.amazonaws.com": "log group"}
 
 
 def _name_of(value: str) -> str:
@@ -103,6 +136,13 @@ def _lambda_name(value: str) -> str:
     return value
 
 
+def _alarm_name(value: str) -> str:
+    # name | arn:P:cloudwatch:R:A:alarm:NAME (alarm names may contain "/" but not ":alarm:")
+    if value.startswith("arn:") and ":alarm:" in value:
+        value = value.split(":alarm:", 1)[1]
+    return value
+
+
 def _ssm_name(value: str) -> str:
     if value.startswith("arn:"):
         _, _, value = value.partition(":parameter")
@@ -126,21 +166,43 @@ class PipelineWatch:
                 self.queue.add(f"{parts[3]}/{parts[4]}")  # ACCOUNT/NAME, as in a queue URL
         self.kms: set[str] = {res.kms_key_arn, _name_of(res.kms_key_arn)} if res.kms_key_arn else set()
         self.ssm = {_ssm_name(p) for p in res.ssm_parameter_names if p}
+        self.alarms = {a for a in res.alarm_names if a}
+        self.schedules = {n for n in res.schedule_names if n}
+        self.roles = {n for n in res.role_names if n}
 
     def touched(self, source: str, event_name: str, targets: Sequence[str]) -> str | None:
-        """The first of ``targets`` that is a pipeline resource, when the call is a tamper call."""
-        if not is_tamper_call(source, event_name):
+        """The first of ``targets`` that is a pipeline resource, when the call is a tamper call; for a call
+        that changes every resource of its service in the account (rules.json ``account_calls``, such as
+        CloudWatch Logs account policies), a description of that, whatever it names."""
+        calls = rules.pipeline_calls().get(source)
+        if calls is None or not calls.changes(event_name):
             return None
+        if calls.is_account_call(event_name) and self._has_resources_of(source):
+            noun = _ACCOUNT_WIDE.get(source, f"resources of {source}")
+            return f"every {noun} in the account and Region ({event_name} applies to all of them)"
         for target in targets:
             if self._is_pipeline_resource(source, target):
                 return target
         return None
 
+    def _has_resources_of(self, source: str) -> bool:
+        return bool(
+            {
+                "cloudtrail.amazonaws.com": self.trail,
+                "s3.amazonaws.com": self.bucket,
+                "logs.amazonaws.com": self.log_groups,
+                "lambda.amazonaws.com": self.function,
+                "sqs.amazonaws.com": self.queue,
+                "kms.amazonaws.com": self.kms,
+                "ssm.amazonaws.com": self.ssm,
+            }.get(source)
+        )
+
     def _is_pipeline_resource(self, source: str, t: str) -> bool:
         if source == "cloudtrail.amazonaws.com":
             return t in self.trail  # the trail's ARN or its name
-        if source == "s3.amazonaws.com":
-            return t in self.bucket or _name_of(t) in self.bucket
+        if source == "s3.amazonaws.com":  # a bucket name, or its ARN arn:P:s3:::NAME
+            return t in self.bucket or _name_of(t) in self.bucket or t.rsplit(":", 1)[-1] in self.bucket
         if source == "logs.amazonaws.com":
             return _log_group(t) in self.log_groups
         if source == "lambda.amazonaws.com":
@@ -151,4 +213,10 @@ class PipelineWatch:
             return t in self.kms  # key ARN or key id
         if source == "ssm.amazonaws.com":
             return _ssm_name(t) in self.ssm
+        if source == "monitoring.amazonaws.com":
+            return _alarm_name(t) in self.alarms
+        if source == "scheduler.amazonaws.com":
+            return _name_of(t) in self.schedules  # a name, or arn:P:scheduler:R:A:schedule/GROUP/NAME
+        if source == "iam.amazonaws.com":
+            return _name_of(t) in self.roles  # a role name, or its ARN with any path
         return False

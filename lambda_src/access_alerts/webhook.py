@@ -20,12 +20,13 @@ it returns a :class:`Verdict`, which can ask for a retry (with a wait) or fail a
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
+
+from .text import json_bytes
 
 log = logging.getLogger("access_alerts.webhook")
 
@@ -224,7 +225,7 @@ class WebhookClient:
         return float(self._rand()) * min(self.backoff_cap, self.backoff_base * (2.0**attempt))
 
     def post(self, payload: Mapping[str, Any], deadline: float | None = None) -> PostResult:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json_bytes(payload)  # the one serialiser: lone surrogates cannot make it fail
         return self.post_bytes(body, deadline)
 
     __call__ = post

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.deployment import Deployment, deployed, require_or_skip
-from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator
+from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator, provide_destinations
 from tools.tf import TerraformSetupError, find_terraform
 from tools.webhook_receiver import WebhookReceiver
 
@@ -46,14 +46,30 @@ def e2e_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def deployment(emulator: Emulator, receiver: WebhookReceiver, e2e_workdir: Path) -> Iterator[Deployment]:
-    """examples/complete with envs/prod.tfvars. prod.tfvars names an SSM parameter that the platform team
-    manages: it is created first, holding the receiver's URL."""
+def destinations_receiver() -> Iterator[WebhookReceiver]:
+    """The stand-in for prod.tfvars' other destinations (Slack app, Teams, SIEM), apart from the webhook
+    named default, so the tests of the default webhook see only its messages."""
+    with WebhookReceiver() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    emulator: Emulator, receiver: WebhookReceiver, destinations_receiver: WebhookReceiver, e2e_workdir: Path
+) -> Iterator[Deployment]:
+    """examples/complete with envs/prod.tfvars. prod.tfvars names SSM parameters that the platform team
+    manages: they are created first, holding the receivers' URLs (and a bot token and signing secret), with
+    the on-call SNS topic and a queue subscribed to it (tools/sandbox.py: provide_destinations). The Slack
+    app destination posts to the stand-in's chat.postMessage (the example's slack_api_url)."""
     emulator.client("ssm").put_parameter(
         Name=WEBHOOK_PARAMETER, Type="SecureString", Value=receiver.url, Overwrite=True
     )
+    provide_destinations(emulator, destinations_receiver)
+    overrides = {"slack_api_url": destinations_receiver.slack_api_url}
     try:
-        with deployed(emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE]) as applied:
+        with deployed(
+            emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE], variables=overrides
+        ) as applied:
             yield applied
     except TerraformSetupError as exc:
         require_or_skip(str(exc))

@@ -91,3 +91,21 @@ mock_resource "aws_cloudwatch_metric_alarm" {
     arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mocked"
   }
 }
+
+mock_resource "aws_dynamodb_table" {
+  defaults = {
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/mocked"
+  }
+}
+
+mock_resource "aws_scheduler_schedule" {
+  defaults = {
+    arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/mocked"
+  }
+}
+
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:us-east-1:123456789012:rule/mocked-flush-digests"
+  }
+}

@@ -25,14 +25,17 @@ from access_alerts.config import (
     read_secret,
 )
 from access_alerts.destinations import Destination, Routing, Secret
-from access_alerts.model import PipelineResources
+from access_alerts.model import CanarySettings, PipelineResources
 from access_alerts.senders import build_sender
 from tests.generators import config_document
 
 SECRET_URL = "https://hooks.slack.com/services/T000/B000/sEcReTtOkEn"
+HASH_SECRET = "k3y-" + "0123456789abcdef" * 2  # at least rules.json key_hash_secret_min_length
 A = "111122223333"
 ORDERS = f"arn:aws:dynamodb:eu-west-1:{A}:table/Orders"
 PARAMETER = "/dynamodb-access-alerts/prod/configuration"
+CANARY_TABLE = f"arn:aws:dynamodb:eu-west-1:{A}:table/prod-alerts-access-alerts-canary"
+CANARY_ROLE = f"arn:aws:iam::{A}:role/security/prod-alerts-canary"
 
 
 def full_document() -> dict[str, Any]:
@@ -53,6 +56,9 @@ def full_document() -> dict[str, Any]:
             "queue_arn": None,
             "kms_key_arn": "",
             "ssm_parameter_names": ["/p/webhook"],
+            "alarm_names": ["prod-alerts-function-errors", "prod-alerts-canary-silent"],
+            "schedule_names": ["prod-alerts-access-alerts-canary"],
+            "role_names": ["prod-alerts-lambda", "prod-alerts-canary"],
         },
         "key_values": "hash",
         "key_hash_parameter": "/p/hash",
@@ -60,6 +66,7 @@ def full_document() -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "ledger": {"table_name": "prod-alerts-ledger", "digest_window_minutes": 10, "ttl_days": 7},
+        "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
 
 
@@ -115,7 +122,9 @@ class FakeBoto3:
 
 @pytest.fixture
 def fake_boto3(monkeypatch: pytest.MonkeyPatch) -> FakeBoto3:
-    fake = FakeBoto3(FakeSSM({"/p/webhook": SECRET_URL, "/p/hash": "k3y", "/alerts/bad": "http://evil/x"}))
+    fake = FakeBoto3(
+        FakeSSM({"/p/webhook": SECRET_URL, "/p/hash": HASH_SECRET, "/alerts/bad": "http://evil/x"})
+    )
     monkeypatch.setitem(sys.modules, "boto3", fake)  # type: ignore[arg-type]
     return fake
 
@@ -136,7 +145,11 @@ def test_every_field_is_read() -> None:
         log_group_names=("/aws/cloudtrail/x", "/aws/lambda/y"),
         function_name="f",
         ssm_parameter_names=("/p/webhook",),
+        alarm_names=("prod-alerts-function-errors", "prod-alerts-canary-silent"),
+        schedule_names=("prod-alerts-access-alerts-canary",),
+        role_names=("prod-alerts-lambda", "prod-alerts-canary"),
     )
+    assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
@@ -291,12 +304,31 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("ledger.digest_window_minutes", 1441, "must be between 0 and 1440"),
         ("ledger.ttl_days", 0, "ledger.ttl_days must be between 1 and 365, got 0"),
         ("ledger.ttl_days", "7", "ledger.ttl_days must be a whole number, got a string"),
+        ("canary", ..., "the document lacks the field(s) canary"),
+        ("canary", [], "canary must be an object, got an array"),
+        ("canary.schedule", "s", "canary has unknown field(s) schedule"),
+        ("canary.role_arn", ..., "canary lacks the field(s) role_arn"),
+        ("canary.table_arn", "", "canary.table_arn must be a non-empty string"),
+        ("canary.table_arn", "heartbeats", "canary.table_arn must be a DynamoDB table ARN"),
+        ("canary.table_arn", ORDERS + "/stream/2026", "canary.table_arn must be a DynamoDB table ARN"),
+        ("canary.role_arn", f"arn:aws:iam::{A}:user/canary", "canary.role_arn must be an IAM role ARN"),
+        ("canary.role_arn", f"arn:aws:sts::{A}:assumed-role/c/s", "canary.role_arn must be an IAM role ARN"),
+        ("pipeline.alarm_names", ..., "pipeline lacks the field(s) alarm_names"),
+        ("pipeline.schedule_names", "s", "pipeline.schedule_names must be a list of strings"),
+        ("pipeline.role_names", [""], "pipeline.role_names[0] must be a non-empty string"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_document(broken(path, value))
     assert fragment in str(info.value)
+
+
+def test_canary_may_be_null() -> None:
+    """canary_interval_minutes = 0: the module writes no canary and the function expects no heartbeat."""
+    document = full_document()
+    document["canary"] = None
+    assert parse_document(document).policy.canary is None
 
 
 def test_errors_from_load_config_say_where_the_document_came_from() -> None:
@@ -398,12 +430,12 @@ def test_ssm_secrets_fetched_lazily_with_decryption_and_once(fake_boto3: FakeBot
     cfg = load_config(inline(full_document()))
     assert fake_boto3.ssm.calls == []  # nothing fetched by load_config
     assert url_of(cfg.delivery) == SECRET_URL
-    assert cfg.delivery.key_hash_secret() == b"k3y"
+    assert cfg.delivery.key_hash_secret() == HASH_SECRET.encode()
     url_of(cfg.delivery)
     cfg.delivery.key_hash_secret()
     assert fake_boto3.ssm.calls == [("/p/webhook", True), ("/p/hash", True)]
     assert fake_boto3.clients == ["ssm"]  # one client per cold start
-    assert SECRET_URL not in repr(cfg) and "k3y" not in repr(cfg)
+    assert SECRET_URL not in repr(cfg) and HASH_SECRET not in repr(cfg)
 
 
 def test_missing_parameter_names_it_and_the_field_without_values(fake_boto3: FakeBoto3) -> None:
@@ -433,9 +465,9 @@ def test_hash_mode_without_secret_source_fails_on_resolve() -> None:
 
 
 def test_secrets_never_in_repr() -> None:
-    settings = delivery_settings_for_cli(SECRET_URL, key_values="hash", key_hash_secret="hashSeCrEt")
+    settings = delivery_settings_for_cli(SECRET_URL, key_values="hash", key_hash_secret=HASH_SECRET)
     assert "sEcReTtOkEn" not in repr(settings) and "hashSeCrEt" not in repr(settings)
-    assert settings.key_hash_secret() == b"hashSeCrEt"
+    assert settings.key_hash_secret() == HASH_SECRET.encode()
 
 
 def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
@@ -454,8 +486,8 @@ def test_boto3_not_imported_by_loading_a_local_config(repo_root: Any) -> None:
 def test_cli_settings() -> None:
     s = delivery_settings_for_cli("http://127.0.0.1:9/x")
     assert url_of(s) == "http://127.0.0.1:9/x" and s.key_values == "show"
-    h = delivery_settings_for_cli("https://example.com/x", key_values="HASH", key_hash_secret="k")
-    assert h.key_values == "hash" and h.key_hash_secret() == b"k"
+    h = delivery_settings_for_cli("https://example.com/x", key_values="HASH", key_hash_secret=HASH_SECRET)
+    assert h.key_values == "hash" and h.key_hash_secret() == HASH_SECRET.encode()
     with pytest.raises(ConfigError, match="--webhook is not https"):
         delivery_settings_for_cli("http://example.com/x")
     with pytest.raises(ConfigError, match="must be one of"):
@@ -477,10 +509,10 @@ def test_document_and_secrets_from_real_ssm_api_with_moto(monkeypatch: pytest.Mo
         ssm = boto3.client("ssm", region_name="us-east-1")
         ssm.put_parameter(Name=PARAMETER, Value=value, Type="SecureString")
         ssm.put_parameter(Name="/p/webhook", Value=SECRET_URL, Type="SecureString")
-        ssm.put_parameter(Name="/p/hash", Value="s3cr3t", Type="SecureString")
+        ssm.put_parameter(Name="/p/hash", Value=HASH_SECRET, Type="SecureString")
         cfg = load_config({"ACCESS_ALERTS_CONFIG_PARAMETER": PARAMETER, "ACCESS_ALERTS_CONFIG_SHA256": sha})
         assert url_of(cfg.delivery) == SECRET_URL
-        assert cfg.delivery.key_hash_secret() == b"s3cr3t"
+        assert cfg.delivery.key_hash_secret() == HASH_SECRET.encode()
         ssm.delete_parameter(Name="/p/webhook")
         assert url_of(cfg.delivery) == SECRET_URL  # cached for the life of the environment
         config_mod.clear_secret_cache()

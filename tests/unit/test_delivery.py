@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from access_alerts import slack, webhook
+from access_alerts import rules, slack, webhook
 from access_alerts.delivery import (
     DeliveryError,
     DeliveryReport,
@@ -27,7 +27,6 @@ from access_alerts.grouping import AlertGroup, group_alerts
 from access_alerts.metrics import (
     DESTINATION_METRICS,
     METRICS,
-    NAMESPACE,
     emf_document,
     emit_destination_metrics,
     emit_summary,
@@ -138,7 +137,7 @@ def test_formatting_failure_still_sends_a_minimal_message(monkeypatch: pytest.Mo
 
 
 def test_hash_mode_uses_the_deployment_secret() -> None:
-    hashed = settings(key_values="hash", key_hash_secret="k")
+    hashed = settings(key_values="hash", key_hash_secret="k" * 32)
     post = FakePost()
     groups = group_alerts([alert(access_event(keys=({"pk": "secret-customer"},)))])
     deliver_groups(groups, hashed, senders=pool(hashed.routing, {"default": post}))
@@ -402,11 +401,13 @@ def test_emf_line_is_one_json_object_with_all_counts() -> None:
     doc = json.loads(lines[0])
     cw = doc["_aws"]["CloudWatchMetrics"][0]
     assert doc["_aws"]["Timestamp"] == 1700000000500
-    assert cw["Namespace"] == NAMESPACE == "DynamoDBAccessAlerts"
+    assert cw["Namespace"] == rules.metric_names().namespace == "DynamoDBAccessAlerts"
     assert cw["Dimensions"] == [["FunctionName"]] and doc["FunctionName"] == "prod-fn"
     names = [m["Name"] for m in cw["Metrics"]]
-    assert names == [name for name, _ in METRICS]
+    # the canary's heartbeat count is in every summary; its delay only when a heartbeat arrived
+    assert names == [name for name, _ in METRICS] + ["CanarySeen"]
     assert all(m["Unit"] == "Count" for m in cw["Metrics"])
+    assert doc["CanarySeen"] == 0 and "CanaryDelaySeconds" not in doc
     assert (doc["Records"], doc["Alerts"], doc["Allowed"], doc["Ignored"]) == (10, 4, 5, 1)
     assert (doc["MessagesSent"], doc["MessagesFailed"], doc["RecordsInFailedDeliveries"]) == (1, 1, 2)
     assert doc["outcome"] == "delivery_failed" and doc["summary"]["records"] == 10

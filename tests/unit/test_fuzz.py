@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from access_alerts.decode import PayloadError, decode_subscription
 from access_alerts.model import Decision, PipelineResources, PolicySettings
-from access_alerts.policy import Policy
+from access_alerts.policy import Policy, is_insights_event
 from tools.payloads import encode_subscription
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
@@ -123,7 +123,9 @@ def test_mutated_records_never_raise(rec: dict[str, Any]) -> None:
     d2 = check(POLICY.evaluate(json.dumps(rec)))
     assert (d.kind, d.alert_kind, d.matched) == (d2.kind, d2.alert_kind, d2.matched)
     name = rec.get("eventName")
-    if not isinstance(name, str) or not name:
+    if is_insights_event(rec):  # CloudTrail Insights events carry no eventName and are ignored by design
+        assert d.kind == "ignored"
+    elif not isinstance(name, str) or not name:
         assert (d.kind, d.alert_kind) == ("alert", "unparseable")
 
 
@@ -131,7 +133,9 @@ def test_mutated_records_never_raise(rec: dict[str, Any]) -> None:
 @given(json_values)
 def test_random_json_values_never_raise(value: Any) -> None:
     d = check(POLICY.evaluate(json.dumps(value)))
-    if not isinstance(value, dict) or not isinstance(value.get("eventName"), str) or not value["eventName"]:
+    if isinstance(value, dict) and is_insights_event(value):
+        assert d.kind == "ignored"
+    elif not isinstance(value, dict) or not isinstance(value.get("eventName"), str) or not value["eventName"]:
         assert (d.kind, d.alert_kind) == ("alert", "unparseable")
 
 

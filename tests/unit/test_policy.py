@@ -306,9 +306,17 @@ def test_evaluate_payload_and_control_message() -> None:
     assert "control message" in d.reason
 
 
-def test_insights_event_is_ignored() -> None:
+def test_only_a_genuine_insights_event_is_ignored() -> None:
+    genuine = {
+        "eventVersion": "1.08",
+        "eventType": "AwsCloudTrailInsight",
+        "eventCategory": "Insight",
+        "insightDetails": {"eventSource": "dynamodb.amazonaws.com", "eventName": "UpdateTable"},
+    }
+    assert policy().evaluate(genuine).kind == "ignored"
+    # A call that merely says it is an Insights event is decided by what it did (issue 9).
     rec = record(None, eventType="AwsCloudTrailInsight", eventCategory="Insight")
-    assert policy().evaluate(rec).kind == "ignored"
+    assert policy().evaluate(rec).kind == "alert"
 
 
 # -- management ------------------------------------------------------------------------------------------
@@ -549,8 +557,9 @@ def test_unknown_dynamodb_management_write_on_monitored_table_alerts() -> None:
     assert p.evaluate(rec).alert_kind == "control_plane"
     rec = mgmt("dynamodb.amazonaws.com", "DescribeSomethingNew", {"tableName": "Orders"})
     assert p.evaluate(rec).kind == "ignored"
+    # Known management writes alert too (fail closed; before issue 9 CreateBackup was ignored).
     rec = mgmt("dynamodb.amazonaws.com", "CreateBackup", {"tableName": "Orders"})
-    assert p.evaluate(rec).kind == "ignored"
+    assert p.evaluate(rec).alert_kind == "control_plane"
 
 
 def test_path_only_wildcard_pattern_is_not_widened_when_path_unknown() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from access_alerts.decode import decode_subscription
-from access_alerts.model import PipelineResources, PolicySettings
+from access_alerts.model import CanarySettings, PipelineResources, PolicySettings
 from access_alerts.policy import Policy
 from access_alerts.records import parse_record
 from tools.payloads import encode_subscription
@@ -28,6 +28,7 @@ SETTINGS = PolicySettings(
         f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ReadOnly_*",
         "dynamodb.amazonaws.com",
         f"arn:aws:iam::{ACCT}:user/ci-*",
+        f"arn:aws:iam::{ACCT}:role/service/billing-*",  # a path and a wildcard in the name
     ),
     allowed_management=(f"arn:aws:iam::{ACCT}:role/deployer",),
     watch_pipeline=True,
@@ -40,6 +41,17 @@ SETTINGS = PolicySettings(
         queue_arn=f"arn:aws:sqs:us-east-1:{ACCT}:ddb-alerts-failed",
         kms_key_arn=f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ssm_parameter_names=("/ddb-alerts/webhook-url",),
+        alarm_names=(
+            "ddb-alerts-undelivered-alerts",
+            "ddb-alerts-function-errors",
+            "ddb-alerts-canary-silent",
+        ),
+        schedule_names=("ddb-alerts-access-alerts-canary",),
+        role_names=("ddb-alerts-lambda", "ddb-alerts-cloudtrail-logs", "ddb-alerts-canary"),
+    ),
+    canary=CanarySettings(
+        table_arn=f"arn:aws:dynamodb:us-east-1:{ACCT}:table/ddb-alerts-access-alerts-canary",
+        role_arn=f"arn:aws:iam::{ACCT}:role/ddb-alerts-canary",
     ),
 )
 
@@ -65,6 +77,11 @@ def test_fixture_decision(path: Path) -> None:
     d = policy.evaluate(json.dumps(record), source_id=path.name)
     assert d.kind == expect["decision"], d.reason
     assert d.source_id == path.name
+    assert d.reason
+    if expect.get("parsed", True) is False:  # decided from its shape alone (a CloudTrail Insights event)
+        assert d.event is None and d.alert_kind is None and d.matched is None
+        assert d.event_id == expect.get("event_id", record.get("eventID"))
+        return
     assert d.event is not None
     ev = d.event
     assert list(ev.tables) == expect["tables"]

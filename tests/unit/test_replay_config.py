@@ -35,6 +35,9 @@ def fixture_document(**fields: Any) -> dict[str, Any]:
         "queue_arn": PIPELINE.queue_arn,
         "kms_key_arn": PIPELINE.kms_key_arn,
         "ssm_parameter_names": list(PIPELINE.ssm_parameter_names),
+        "alarm_names": list(PIPELINE.alarm_names),
+        "schedule_names": list(PIPELINE.schedule_names),
+        "role_names": list(PIPELINE.role_names),
     }
     values: dict[str, Any] = {
         "tables": list(SETTINGS.tables),
@@ -42,6 +45,11 @@ def fixture_document(**fields: Any) -> dict[str, Any]:
         "allowed_management": list(SETTINGS.allowed_management),
         "pipeline": pipeline,
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/ddb-alerts/webhook-url"}},
+        "canary": (
+            {"table_arn": SETTINGS.canary.table_arn, "role_arn": SETTINGS.canary.role_arn}
+            if SETTINGS.canary is not None
+            else None
+        ),
     }
     return config_document("https://hooks.example.com/services/T/B/x", **{**values, **fields})
 

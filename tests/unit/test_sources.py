@@ -77,9 +77,15 @@ def test_decoded_subscription_document(tmp_path: Path) -> None:
     assert names(p) == ["a"]
 
 
-def test_control_message_file_has_no_records(tmp_path: Path) -> None:
-    p = write(tmp_path / "c.json", json.dumps(encode_subscription(["x"], message_type="CONTROL_MESSAGE")))
+def test_control_message_file_has_no_records_but_what_it_carries(tmp_path: Path) -> None:
+    check = "CWL CONTROL MESSAGE: Checking health of destination Lambda function."
+    p = write(tmp_path / "c.json", json.dumps(encode_subscription([check], message_type="CONTROL_MESSAGE")))
     assert list(iter_file_records(p)) == []
+    # Anything else in a control message is a record to decide (issue 9: never silently zero).
+    p = write(
+        tmp_path / "d.json", json.dumps(encode_subscription([check, "x"], message_type="CONTROL_MESSAGE"))
+    )
+    assert [record for _, record in iter_file_records(p)] == ["x"]
 
 
 def test_single_record_and_array(tmp_path: Path) -> None:

@@ -28,3 +28,19 @@ track_reads                          = true
 log_retention_in_days                = 365
 force_destroy                        = false
 alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:platform-oncall"]
+
+# Besides the webhook (the destination named default, which a route sends everything to): the on-call
+# channel through a Slack app (tamper alerts with @here), the orders team's Teams channel and the SIEM for
+# writes to the orders table, and the on-call SNS topic for tamper and control-plane alerts.
+destinations = {
+  oncall = { type = "slack_app", token_parameter = "/platform/prod/dynamodb-access-alerts/slack-bot-token", channel = "C0LOCALTEST", mention_on_tamper = true }
+  orders = { type = "teams", url_parameter = "/orders/prod/teams-workflow-url" }
+  siem   = { type = "webhook", url_parameter = "/security/prod/siem-url", secret_parameter = "/security/prod/siem-signing-secret" }
+  pager  = { type = "sns", topic_arn = "arn:aws:sns:us-east-1:123456789012:platform-oncall" }
+}
+routes = [
+  { name = "everything", destinations = ["default"] },
+  { name = "orders-writes", tables = ["orders"], access = ["write"], destinations = ["orders", "siem"] },
+  { name = "pipeline-and-tables", kinds = ["tamper", "control_plane"], destinations = ["pager", "oncall"] },
+]
+default_destinations = ["default", "oncall"]
