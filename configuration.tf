@@ -38,6 +38,8 @@ locals {
       alarm_names         = concat([local.queue_alarm_name, local.errors_alarm_name], local.canary_enabled ? [local.canary_alarm_name] : [])
       schedule_names      = local.canary_enabled ? [local.canary_schedule_name] : []
       role_names          = concat([local.lambda_role_name, local.trail_role_name], local.canary_enabled ? [local.canary_role_name] : [])
+      table_names         = [local.ledger_table_name]
+      rule_names          = [local.flush_rule_name]
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null

@@ -10,6 +10,7 @@ locals {
   ledger_table_name = "${var.name}-delivery-ledger"
   ledger_table_arn  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.ledger_table_name}"
   ledger_rules      = local.rules.ledger
+  flush_rule_name   = "${var.name}-flush-digests"
 }
 
 resource "aws_dynamodb_table" "ledger" {
@@ -54,6 +55,11 @@ resource "aws_dynamodb_table" "ledger" {
       condition     = var.ledger_ttl_days * 86400 > aws_sqs_queue.this.message_retention_seconds
       error_message = "ledger_ttl_days must be longer than the on-failure queue's message retention, or a redrive could post alerts a destination already received."
     }
+    # The function writes the ledger on every alert: watched, each write would log a data event that alerts.
+    precondition {
+      condition     = !contains(var.table_names, local.ledger_table_name)
+      error_message = "table_names must not list the module's own delivery ledger (${local.ledger_table_name}): the function's ledger writes would alert about themselves."
+    }
   }
 }
 
@@ -64,7 +70,7 @@ resource "aws_dynamodb_table" "ledger" {
 # digest_window_minutes is 0: windows that were open when digests were turned off must still be closed.
 
 resource "aws_cloudwatch_event_rule" "flush" {
-  name                = "${var.name}-flush-digests"
+  name                = local.flush_rule_name
   description         = "dynamodb-access-alerts: every minute, the function sends the follow-ups of the digest windows that have closed"
   schedule_expression = "rate(1 minute)"
   tags                = local.tags

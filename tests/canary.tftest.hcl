@@ -337,9 +337,10 @@ run "key_policy_scopes_account_use_by_encryption_context" {
       "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts",
       "arn:aws:s3:::unit-trail-123456789012-us-east-1",
       "arn:aws:s3:::unit-trail-123456789012-us-east-1/*",
+      "unit-delivery-ledger",
       "unit-access-alerts-canary",
     ])
-    error_message = "Account use is bound to the module's parameters (by ARN prefix), queue, bucket and canary table."
+    error_message = "Account use is bound to the module's parameters (by ARN prefix), queue, bucket, ledger and canary table."
   }
 
   assert {

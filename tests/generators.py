@@ -203,6 +203,8 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "alarm_names": [],
             "schedule_names": [],
             "role_names": [],
+            "table_names": [],
+            "rule_names": [],
         },
         "key_values": "show",
         "key_hash_parameter": None,

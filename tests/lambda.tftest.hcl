@@ -125,6 +125,8 @@ run "configuration_document_content" {
       alarm_names         = ["unit-undelivered-alerts", "unit-function-errors", "unit-canary-silent"]
       schedule_names      = ["unit-access-alerts-canary"]
       role_names          = ["unit-lambda", "unit-cloudtrail-logs", "unit-canary"]
+      table_names         = ["unit-delivery-ledger"]
+      rule_names          = ["unit-flush-digests"]
     })
     error_message = "The pipeline's resources (configuration parameter included, so changing it is tamper)."
   }

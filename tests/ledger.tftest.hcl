@@ -156,3 +156,25 @@ run "ledger_ttl_not_longer_than_the_queue_keeps_payloads" {
   }
   expect_failures = [var.ledger_ttl_days]
 }
+
+run "the_ledger_is_not_a_watched_table" {
+  command = plan
+  variables {
+    table_names = ["orders", "unit-delivery-ledger"]
+  }
+  expect_failures = [aws_dynamodb_table.ledger]
+}
+
+run "ledger_and_flush_rule_are_pipeline_resources" {
+  command = plan
+
+  assert {
+    condition     = tolist(output.lambda_configuration.pipeline.table_names) == tolist(["unit-delivery-ledger"]) && tolist(output.lambda_configuration.pipeline.rule_names) == tolist([aws_cloudwatch_event_rule.flush.name])
+    error_message = "The document names the ledger and its flush rule as pipeline resources (changing them is tamper)."
+  }
+
+  assert {
+    condition     = strcontains(output.subscription_filter_pattern, "events.amazonaws.com")
+    error_message = "The subscription filter forwards EventBridge events (rules.json pipeline.event_sources), so changes to the flush rule reach the function."
+  }
+}

@@ -75,6 +75,8 @@ _PIPELINE_LIST_FIELDS: Final = (
     "alarm_names",
     "schedule_names",
     "role_names",
+    "table_names",
+    "rule_names",
 )
 _CANARY_FIELDS: Final = ("table_arn", "role_arn")
 _CANARY_TABLE_ARN: Final = re.compile(
@@ -434,6 +436,8 @@ def _pipeline(value: object) -> PipelineResources:
         alarm_names=texts("alarm_names"),
         schedule_names=texts("schedule_names"),
         role_names=texts("role_names"),
+        table_names=texts("table_names"),
+        rule_names=texts("rule_names"),
     )
 
 

@@ -59,6 +59,8 @@ def full_document() -> dict[str, Any]:
             "alarm_names": ["prod-alerts-function-errors", "prod-alerts-canary-silent"],
             "schedule_names": ["prod-alerts-access-alerts-canary"],
             "role_names": ["prod-alerts-lambda", "prod-alerts-canary"],
+            "table_names": ["prod-alerts-delivery-ledger"],
+            "rule_names": ["prod-alerts-flush-digests"],
         },
         "key_values": "hash",
         "key_hash_parameter": "/p/hash",
@@ -148,6 +150,8 @@ def test_every_field_is_read() -> None:
         alarm_names=("prod-alerts-function-errors", "prod-alerts-canary-silent"),
         schedule_names=("prod-alerts-access-alerts-canary",),
         role_names=("prod-alerts-lambda", "prod-alerts-canary"),
+        table_names=("prod-alerts-delivery-ledger",),
+        rule_names=("prod-alerts-flush-digests",),
     )
     assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
     assert cfg.delivery == DeliverySettings(
@@ -316,6 +320,8 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("pipeline.alarm_names", ..., "pipeline lacks the field(s) alarm_names"),
         ("pipeline.schedule_names", "s", "pipeline.schedule_names must be a list of strings"),
         ("pipeline.role_names", [""], "pipeline.role_names[0] must be a non-empty string"),
+        ("pipeline.table_names", ..., "pipeline lacks the field(s) table_names"),
+        ("pipeline.rule_names", "r", "pipeline.rule_names must be a list of strings"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:
