@@ -97,3 +97,8 @@ output "canary" {
   description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
   value       = module.dynamodb_access_alerts.canary
 }
+
+output "ledger_table_name" {
+  description = "The delivery ledger's DynamoDB table (receipts and digest windows)."
+  value       = module.dynamodb_access_alerts.ledger_table_name
+}
