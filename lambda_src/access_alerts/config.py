@@ -68,9 +68,10 @@ _LEDGER_FIELDS: Final = ("table_name", "digest_window_minutes", "ttl_days")
 MAX_DIGEST_WINDOW_MINUTES: Final = 1440
 MAX_LEDGER_TTL_DAYS: Final = 365
 _TABLE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn", "kms_key_arn")
+_PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn")
 _PIPELINE_LIST_FIELDS: Final = (
     "log_group_names",
+    "kms_key_arns",
     "ssm_parameter_names",
     "alarm_names",
     "schedule_names",
@@ -431,7 +432,7 @@ def _pipeline(value: object) -> PipelineResources:
         log_group_names=texts("log_group_names"),
         function_name=text("function_name"),
         queue_arn=text("queue_arn"),
-        kms_key_arn=text("kms_key_arn"),
+        kms_key_arns=texts("kms_key_arns"),
         ssm_parameter_names=texts("ssm_parameter_names"),
         alarm_names=texts("alarm_names"),
         schedule_names=texts("schedule_names"),

@@ -104,6 +104,15 @@ mock_resource "aws_scheduler_schedule" {
   }
 }
 
+# create_trail = false: the existing log group is looked up by name prefix. By default nothing matches (a
+# missing group); runs that need it to exist override the data source with its name.
+mock_data "aws_cloudwatch_log_groups" {
+  defaults = {
+    arns            = []
+    log_group_names = []
+  }
+}
+
 mock_resource "aws_cloudwatch_event_rule" {
   defaults = {
     arn = "arn:aws:events:us-east-1:123456789012:rule/mocked-flush-digests"
