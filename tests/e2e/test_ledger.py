@@ -84,6 +84,15 @@ def flush_event(deployment: Deployment) -> dict[str, Any]:
     rule = deployment.outputs["lambda_configuration"]["pipeline"]["rule_names"][0]
     targets = deployment.client("events").list_targets_by_rule(Rule=rule)["Targets"]
     assert [t["Arn"] for t in targets] == [deployment.function["FunctionArn"]]
+    rule_arn = deployment.client("events").describe_rule(Name=rule)["Arn"]
+    policy = deployment.client("lambda").get_policy(FunctionName=deployment.function["FunctionName"])
+    allowed = [
+        s
+        for s in json.loads(policy["Policy"])["Statement"]
+        if "events.amazonaws.com" in json.dumps(s.get("Principal"))
+        and rule_arn in json.dumps(s.get("Condition"))
+    ]
+    assert len(allowed) == 1, "the function lets exactly its flush rule invoke it"
     event: dict[str, Any] = json.loads(targets[0]["Input"])
     return event
 
