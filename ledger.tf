@@ -55,10 +55,13 @@ resource "aws_dynamodb_table" "ledger" {
       condition     = var.ledger_ttl_days * 86400 > aws_sqs_queue.this.message_retention_seconds
       error_message = "ledger_ttl_days must be longer than the on-failure queue's message retention, or a redrive could post alerts a destination already received."
     }
-    # The function writes the ledger on every alert: watched, each write would log a data event that alerts.
+    # The function writes the ledger on every alert: watched (by name, ARN or a family that covers it), each
+    # write would log a data event that alerts, and that alert would write the ledger again.
     precondition {
-      condition     = !contains(var.table_names, local.ledger_table_name)
-      error_message = "table_names must not list the module's own delivery ledger (${local.ledger_table_name}): the function's ledger writes would alert about themselves."
+      condition = !anytrue([
+        for a in local.watched_table_arns : a == local.ledger_table_arn || (endswith(a, "*") && startswith(local.ledger_table_arn, trimsuffix(a, "*")))
+      ])
+      error_message = "table_names and table_arns must not cover the module's own delivery ledger (${local.ledger_table_name}), by name or by a family: the function's ledger writes would alert about themselves. Narrow the family or change name."
     }
   }
 }

@@ -178,3 +178,11 @@ run "ledger_and_flush_rule_are_pipeline_resources" {
     error_message = "The subscription filter forwards EventBridge events (rules.json pipeline.event_sources), so changes to the flush rule reach the function."
   }
 }
+
+run "no_family_covers_the_ledger" {
+  command = plan
+  variables {
+    table_names = ["orders", "unit-*"]
+  }
+  expect_failures = [aws_dynamodb_table.ledger]
+}

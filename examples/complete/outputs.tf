@@ -102,3 +102,13 @@ output "ledger_table_name" {
   description = "The delivery ledger's DynamoDB table (receipts and digest windows)."
   value       = module.dynamodb_access_alerts.ledger_table_name
 }
+
+output "multi_region_reason" {
+  description = "Why the trail is multi-Region (null when it is not)."
+  value       = module.dynamodb_access_alerts.multi_region_reason
+}
+
+output "selector_value_count" {
+  description = "Selector values used, out of CloudTrail's 500 per trail."
+  value       = module.dynamodb_access_alerts.selector_value_count
+}

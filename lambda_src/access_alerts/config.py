@@ -62,6 +62,7 @@ _FIELDS: Final = (
     "routes",
     "canary",
     "ledger",
+    "home",
 )
 _LEDGER_FIELDS: Final = ("table_name", "digest_window_minutes", "ttl_days")
 # The same bounds as the module's variables digest_window_minutes and ledger_ttl_days (variables.tf).
@@ -86,6 +87,10 @@ _CANARY_TABLE_ARN: Final = re.compile(
 _CANARY_ROLE_ARN: Final = re.compile(
     r"arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}"
 )
+_HOME_FIELDS: Final = ("partition", "account", "region")
+PARTITIONS: Final = ("aws", "aws-cn", "aws-us-gov")
+_ACCOUNT: Final = re.compile(r"[0-9]{12}")
+_REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -220,10 +225,20 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Home:
+    """Where the function (and the trail, its log group) lives. Watched tables may be in other Regions."""
+
+    partition: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     policy: PolicySettings
     delivery: DeliverySettings
     ledger: LedgerSettings | None = None  # None: no ledger (local runs)
+    home: Home | None = None  # None only for settings built without a document (replay flags)
 
 
 # -- where the document comes from ------------------------------------------------------------------
@@ -463,6 +478,21 @@ def _canary(value: object) -> CanarySettings | None:
     return CanarySettings(table_arn=table_arn, role_arn=role_arn)
 
 
+def _home(value: object) -> Home:
+    obj = _object(value, "home")
+    _exact_fields(obj, "home", _HOME_FIELDS)
+    partition = _string(obj["partition"], "home.partition")
+    if partition not in PARTITIONS:
+        raise ConfigError(f"home.partition must be one of {', '.join(PARTITIONS)}, got {partition!r:.20}")
+    account = _string(obj["account"], "home.account")
+    if not _ACCOUNT.fullmatch(account):
+        raise ConfigError(f"home.account must be a 12-digit account id, got {account!r:.20}")
+    region = _string(obj["region"], "home.region")
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"home.region must be a Region name such as us-east-1, got {region!r:.30}")
+    return Home(partition=partition, account=account, region=region)
+
+
 def parse_document(document: object, *, local: bool = False) -> Config:
     """Validate a parsed configuration document (version 1) and build the settings.
 
@@ -495,7 +525,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
     delivery = DeliverySettings(
         routing=routing, name=name, key_values=key_values, key_hash_ssm_parameter=key_hash_parameter
     )
-    return Config(policy=policy, delivery=delivery, ledger=_ledger(top["ledger"]))
+    return Config(policy=policy, delivery=delivery, ledger=_ledger(top["ledger"]), home=_home(top["home"]))
 
 
 def routing_from(destinations: object, routes: object, defaults: object, *, local: bool) -> Routing:

@@ -17,6 +17,7 @@ from access_alerts import config as config_mod
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
+    Home,
     LedgerSettings,
     check_webhook_url,
     delivery_settings_for_cli,
@@ -68,6 +69,7 @@ def full_document() -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "ledger": {"table_name": "prod-alerts-ledger", "digest_window_minutes": 10, "ttl_days": 7},
+        "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
         "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
 
@@ -155,6 +157,7 @@ def test_every_field_is_read() -> None:
         rule_names=("prod-alerts-flush-digests",),
     )
     assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
+    assert cfg.home == Home(partition="aws", account=A, region="eu-west-1")
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
@@ -311,6 +314,14 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("ledger.digest_window_minutes", 1441, "must be between 0 and 1440"),
         ("ledger.ttl_days", 0, "ledger.ttl_days must be between 1 and 365, got 0"),
         ("ledger.ttl_days", "7", "ledger.ttl_days must be a whole number, got a string"),
+        ("home", ..., "the document lacks the field(s) home"),
+        ("home", "us-east-1", "home must be an object, got a string"),
+        ("home.zone", "a", "home has unknown field(s) zone"),
+        ("home.region", ..., "home lacks the field(s) region"),
+        ("home.partition", "aws-eu", "home.partition must be one of aws, aws-cn, aws-us-gov"),
+        ("home.account", "12345", "home.account must be a 12-digit account id"),
+        ("home.region", "Europe", "home.region must be a Region name such as us-east-1"),
+        ("home.region", None, "home.region must be a non-empty string, got null"),
         ("canary", ..., "the document lacks the field(s) canary"),
         ("canary", [], "canary must be an object, got an array"),
         ("canary.schedule", "s", "canary has unknown field(s) schedule"),
