@@ -85,9 +85,10 @@ def destinations_for(group: AlertGroup, routing: Routing) -> tuple[str, ...]:
 
 
 def group_key(group: AlertGroup) -> str:
-    """A stable identity of a group across invocations (kind, principal, tables, access): the same storm seen
-    by several invocations has the same key, so its later messages can go into the first one's thread (and
-    a ledger can count it in one digest window)."""
+    """A stable identity of a group across invocations (kind, principal, tables with their Regions and
+    accounts, access): the same storm seen by several invocations has the same key, so its later messages
+    can go into the first one's thread (and the ledger counts it in one digest window). A table's replica in
+    another Region, or a same-named table in another account, is a group and a key of its own."""
     p = group.principal
     parts = (
         group.alert_kind,
@@ -95,6 +96,8 @@ def group_key(group: AlertGroup) -> str:
         p.session_name or "" if p else "",
         ",".join(group.tables),
         group.access or "",
+        ",".join(sorted(group.regions)),
+        ",".join(sorted(group.account_ids)),
     )
     # surrogatepass: a lone surrogate in a session name or table is legal in JSON and must not raise here.
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
