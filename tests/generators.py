@@ -212,6 +212,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
         "default_destinations": ["default"],
         "routes": [],
         "ledger": None,
+        "account_names": {},
         "home": {"partition": "aws", "account": ACCOUNT, "region": "us-east-1"},
         "canary": None,
     }

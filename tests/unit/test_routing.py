@@ -321,7 +321,9 @@ def test_a_replica_in_another_region_is_a_key_of_its_own() -> None:
     groups = group_alerts(home + replica)
     assert len(groups) == 2
     assert group_key(groups[0]) != group_key(groups[1])
-    assert group_key(group_alerts(home)[0]) == group_key(next(g for g in groups if g.regions == ("eu-west-1",)))
+    assert group_key(group_alerts(home)[0]) == group_key(
+        next(g for g in groups if g.regions == ("eu-west-1",))
+    )
 
 
 def test_describe_route() -> None:
