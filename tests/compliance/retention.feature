@@ -4,11 +4,11 @@ Feature: Logs do not live forever
   Scenario: Every log group has a retention period
     Given I have aws_cloudwatch_log_group defined
     Then it must contain retention_in_days
-    And its value must be greater than 0
+    And its value must match the "^([1-9][0-9]*|\(known after apply\))$" regex
 
   Scenario: Trail log files expire in the bucket
     Given I have aws_s3_bucket_lifecycle_configuration defined
     Then it must contain rule
     And it must contain expiration
     And it must contain days
-    And its value must be greater than 0
+    And its value must match the "^([1-9][0-9]*|\(known after apply\))$" regex

@@ -15,14 +15,14 @@ Feature: The trail selects only DynamoDB table data events (and write management
     Then it must contain advanced_event_selector
     And it must contain field_selector
     And it must contain field
-    And its value must match the "^(eventCategory|resources\.type|resources\.ARN|readOnly|userIdentity\.arn)$" regex
+    And its value must match the "^(eventCategory|resources\.type|resources\.ARN|readOnly|userIdentity\.arn|\(known after apply\))$" regex
 
   Scenario: Selected values are DynamoDB tables, given by exact ARN, and writes
     Given I have aws_cloudtrail defined
     Then it must contain advanced_event_selector
     And it must contain field_selector
     And it must contain equals
-    And all of its values must match the "^(Data|Management|AWS::DynamoDB::Table|false|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255})$" regex
+    And all of its values must match the "^(Data|Management|AWS::DynamoDB::Table|false|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}|\(known after apply\))$" regex
 
   Scenario: No selector widens by prefix or suffix
     Given I have aws_cloudtrail defined
