@@ -121,16 +121,21 @@ def read_checks(features: Path) -> list[Check]:
             for given, path, absent, reads in _paths(steps):
                 types = (given,) if given else tuple(examples)
                 checks.append(Check(file.name, scenario, types, path, absent, reads))
-    # A presence check on a prefix of a longer path of the same scenario adds nothing.
+    # A presence check adds nothing to a longer path, or to a value check of the same path, in its scenario.
     unique = list(dict.fromkeys(checks))
-    longer = {(c.scenario, c.types, c.path) for c in unique}
-    return [
-        c
-        for c in unique
-        if c.absent
-        or c.reads_value
-        or not any(s == c.scenario and t == c.types and p[: len(c.path)] == c.path != p for s, t, p in longer)
-    ]
+
+    def covered(c: Check) -> bool:
+        return any(
+            o.scenario == c.scenario
+            and o.types == c.types
+            and not o.absent
+            and o.path[: len(c.path)] == c.path
+            and (o.path != c.path or o.reads_value)
+            for o in unique
+            if o is not c
+        )
+
+    return [c for c in unique if c.absent or c.reads_value or not covered(c)]
 
 
 # ----------------------------------------------------------------------------------------- scoping
