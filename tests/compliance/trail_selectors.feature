@@ -1,6 +1,9 @@
 Feature: The trail selects only DynamoDB table data events (and write management events)
   Data events are billed per event: the trail must select DynamoDB data events of the listed tables only,
   by exact table ARN, and management events only when they are writes (tamper and control-plane alerts).
+  Run through tools/plan_pack.py, the pack sees the module's resources only, and a value a first plan
+  cannot know yet reads "(known after apply)": the value checks accept it and the wrapper lists the check
+  as deferred (docs/compliance.md).
 
   Scenario: Trails use advanced event selectors
     Given I have aws_cloudtrail defined
