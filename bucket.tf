@@ -1,8 +1,10 @@
 # The S3 bucket every trail must write to. Hardened: no public access, ACLs off (bucket owner owns every
 # object), TLS only, only this trail may write (aws:SourceArn), SSE-KMS with the module key, versioning,
-# and log files expire after var.trail_log_expiration_days.
+# and log files expire after var.trail_log_expiration_days. Not created with create_trail = false.
 
 resource "aws_s3_bucket" "this" {
+  count = var.create_trail ? 1 : 0
+
   #checkov:skip=CKV_AWS_18:Access logging of the log bucket needs a second bucket; the account's own access-log bucket is the place for it.
   #checkov:skip=CKV_AWS_144:Cross-region replication of audit copies is an account-level decision, not this module's.
   #checkov:skip=CKV2_AWS_62:Nothing consumes S3 event notifications here; alerts come from the CloudWatch Logs copy.
@@ -19,7 +21,9 @@ resource "aws_s3_bucket" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
+  count = var.create_trail ? 1 : 0
+
+  bucket                  = aws_s3_bucket.this[0].id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -27,21 +31,27 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
+  count = var.create_trail ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.id
+  count = var.create_trail ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
+  count = var.create_trail ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -52,7 +62,9 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
+  count = var.create_trail ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
 
   rule {
     id     = "expire-trail-logs"
@@ -79,11 +91,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 data "aws_iam_policy_document" "bucket" {
+  count = var.create_trail ? 1 : 0
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"] # a Deny: every S3 action without TLS is refused
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+    resources = [aws_s3_bucket.this[0].arn, "${aws_s3_bucket.this[0].arn}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -99,7 +113,7 @@ data "aws_iam_policy_document" "bucket" {
     sid       = "CloudTrailAclCheck"
     effect    = "Allow"
     actions   = ["s3:GetBucketAcl"]
-    resources = [aws_s3_bucket.this.arn]
+    resources = [aws_s3_bucket.this[0].arn]
     principals {
       type        = "Service"
       identifiers = ["cloudtrail.amazonaws.com"]
@@ -115,7 +129,7 @@ data "aws_iam_policy_document" "bucket" {
     sid       = "CloudTrailWrite"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/AWSLogs/${local.account_id}/*"]
+    resources = ["${aws_s3_bucket.this[0].arn}/AWSLogs/${local.account_id}/*"]
     principals {
       type        = "Service"
       identifiers = ["cloudtrail.amazonaws.com"]
@@ -134,9 +148,48 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.bucket.json
+  count = var.create_trail ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+  policy = data.aws_iam_policy_document.bucket[0].json
 
   # The public access block must exist first, or a policy could briefly be evaluated without it.
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# The bucket's resources got a count when create_trail arrived; these keep the addresses of deployments
+# made before that, so an upgrade plans no replacement.
+moved {
+  from = aws_s3_bucket.this
+  to   = aws_s3_bucket.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.this
+  to   = aws_s3_bucket_public_access_block.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.this
+  to   = aws_s3_bucket_ownership_controls.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_versioning.this
+  to   = aws_s3_bucket_versioning.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.this
+  to   = aws_s3_bucket_server_side_encryption_configuration.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.this
+  to   = aws_s3_bucket_lifecycle_configuration.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_policy.this
+  to   = aws_s3_bucket_policy.this[0]
 }

@@ -26,18 +26,20 @@ locals {
     watch_pipeline         = var.watch_pipeline
     watch_table_management = var.watch_table_management
     # The module's own resources, by the names and ARNs built in locals.tf: reading them from the
-    # resources would make the function (and the key policy) depend on themselves.
+    # resources would make the function (and the key policy) depend on themselves. With create_trail =
+    # false: the existing log group, and the existing trail and its log group's key when they are named
+    # (the trail's bucket is not known to the module).
     pipeline = {
-      trail_arn           = local.trail_arn
-      trail_bucket        = local.bucket_name
-      log_group_names     = [local.trail_log_group_name, local.lambda_log_group_name]
+      trail_arn           = local.watched_trail_arn
+      trail_bucket        = var.create_trail ? local.bucket_name : null
+      log_group_names     = [local.watched_log_group_name, local.lambda_log_group_name]
       function_name       = local.function_name
       queue_arn           = local.queue_arn
-      kms_key_arn         = local.kms_key_arn
+      kms_key_arns        = concat([local.kms_key_arn], var.create_trail || var.existing_log_group_kms_key_arn == null ? [] : [var.existing_log_group_kms_key_arn])
       ssm_parameter_names = local.ssm_parameter_names
       alarm_names         = concat([local.queue_alarm_name, local.errors_alarm_name], local.canary_enabled ? [local.canary_alarm_name] : [])
       schedule_names      = local.canary_enabled ? [local.canary_schedule_name] : []
-      role_names          = concat([local.lambda_role_name, local.trail_role_name], local.canary_enabled ? [local.canary_role_name] : [])
+      role_names          = concat([local.lambda_role_name], var.create_trail ? [local.trail_role_name] : [], local.canary_enabled ? [local.canary_role_name] : [])
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null

@@ -109,29 +109,32 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  statement {
-    sid       = "KeyUseByAccountThroughS3ForTrailBucket"
-    effect    = "Allow"
-    resources = ["*"]
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:CallerAccount"
-      values   = [local.account_id]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.via_service.s3]
-    }
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:aws:s3:arn"
-      values   = [local.bucket_arn, "${local.bucket_arn}/*"]
+  dynamic "statement" {
+    for_each = var.create_trail ? [1] : [] # no trail or bucket of our own otherwise
+    content {
+      sid       = "KeyUseByAccountThroughS3ForTrailBucket"
+      effect    = "Allow"
+      resources = ["*"]
+      actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+      principals {
+        type        = "AWS"
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:CallerAccount"
+        values   = [local.account_id]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.via_service.s3]
+      }
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [local.bucket_arn, "${local.bucket_arn}/*"]
+      }
     }
   }
 
@@ -161,7 +164,7 @@ data "aws_iam_policy_document" "kms" {
     condition {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.trail_log_group_arn, local.lambda_log_group_arn]
+      values   = var.create_trail ? [local.trail_log_group_arn, local.lambda_log_group_arn] : [local.lambda_log_group_arn]
     }
   }
 
@@ -231,40 +234,46 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  statement {
-    sid       = "CloudTrailEncryptsLogFiles"
-    effect    = "Allow"
-    resources = ["*"]
-    actions   = ["kms:GenerateDataKey"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-      values   = [local.trail_arn]
+  dynamic "statement" {
+    for_each = var.create_trail ? [1] : [] # no trail or bucket of our own otherwise
+    content {
+      sid       = "CloudTrailEncryptsLogFiles"
+      effect    = "Allow"
+      resources = ["*"]
+      actions   = ["kms:GenerateDataKey"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+        values   = [local.trail_arn]
+      }
     }
   }
 
-  statement {
-    sid       = "CloudTrailDescribesKey"
-    effect    = "Allow"
-    resources = ["*"]
-    actions   = ["kms:DescribeKey"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
+  dynamic "statement" {
+    for_each = var.create_trail ? [1] : [] # no trail or bucket of our own otherwise
+    content {
+      sid       = "CloudTrailDescribesKey"
+      effect    = "Allow"
+      resources = ["*"]
+      actions   = ["kms:DescribeKey"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
     }
   }
 
@@ -275,48 +284,54 @@ data "aws_iam_policy_document" "kms" {
   # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
   # The documented example has no condition; aws:SourceArn binds it to this trail, as the same page
   # recommends for every CloudTrail statement of a trail's key.
-  statement {
-    sid       = "CloudTrailDecryptsWithBucketKey"
-    effect    = "Allow"
-    resources = ["*"]
-    actions   = ["kms:Decrypt"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
+  dynamic "statement" {
+    for_each = var.create_trail ? [1] : [] # no trail or bucket of our own otherwise
+    content {
+      sid       = "CloudTrailDecryptsWithBucketKey"
+      effect    = "Allow"
+      resources = ["*"]
+      actions   = ["kms:Decrypt"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
     }
   }
 
   # Digest files (log file validation) are not encrypted by CloudTrail itself; S3 applies the bucket's
   # default encryption on CloudTrail's behalf, with the bucket as encryption context. aws:SourceArn binds
   # the statement to this trail, as for the log files (same CloudTrail page as above).
-  statement {
-    sid       = "CloudTrailDigestFilesThroughS3"
-    effect    = "Allow"
-    resources = ["*"]
-    actions   = ["kms:GenerateDataKey"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.via_service.s3]
-    }
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:aws:s3:arn"
-      values   = [local.bucket_arn, "${local.bucket_arn}/*"]
+  dynamic "statement" {
+    for_each = var.create_trail ? [1] : [] # no trail or bucket of our own otherwise
+    content {
+      sid       = "CloudTrailDigestFilesThroughS3"
+      effect    = "Allow"
+      resources = ["*"]
+      actions   = ["kms:GenerateDataKey"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.via_service.s3]
+      }
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [local.bucket_arn, "${local.bucket_arn}/*"]
+      }
     }
   }
 
@@ -339,7 +354,7 @@ data "aws_iam_policy_document" "kms" {
     condition {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.trail_log_group_arn, local.lambda_log_group_arn]
+      values   = var.create_trail ? [local.trail_log_group_arn, local.lambda_log_group_arn] : [local.lambda_log_group_arn]
     }
   }
 

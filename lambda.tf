@@ -264,18 +264,22 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
 # --------------------------------------------------------------------------------------- subscription
 
+# The module's trail log group, or (create_trail = false) the existing one (local.watched_log_group_*).
+# Either way exactly one subscription filter of ours; a log group takes at most 2.
+
 resource "aws_lambda_permission" "this" {
   statement_id   = "AllowTrailLogGroupSubscription"
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this.function_name
   principal      = "logs.amazonaws.com"
-  source_arn     = "${aws_cloudwatch_log_group.trail.arn}:*"
+  source_arn     = "${local.watched_log_group_arn}:*"
   source_account = local.account_id
 }
 
 resource "aws_cloudwatch_log_subscription_filter" "this" {
-  name            = "${var.name}-access-alerts"
-  log_group_name  = aws_cloudwatch_log_group.trail.name
+  name = "${var.name}-access-alerts"
+  # Our own group by reference, so the filter waits for it; the existing group by its checked name.
+  log_group_name  = var.create_trail ? aws_cloudwatch_log_group.trail[0].name : local.watched_log_group_name
   filter_pattern  = local.subscription_filter_pattern
   destination_arn = aws_lambda_function.this.arn
 
@@ -283,6 +287,16 @@ resource "aws_cloudwatch_log_subscription_filter" "this" {
     precondition {
       condition     = length(local.subscription_filter_pattern) <= 1024
       error_message = "The subscription filter pattern is ${length(local.subscription_filter_pattern)} characters; CloudWatch Logs allows 1024."
+    }
+    precondition {
+      condition     = !var.create_trail || (var.existing_log_group_name == null && var.existing_trail_arn == null && var.existing_log_group_kms_key_arn == null)
+      error_message = "existing_log_group_name, existing_trail_arn and existing_log_group_kms_key_arn are read only with create_trail = false; with create_trail = true the module creates and watches its own trail and log group. Remove them, or set create_trail = false."
+    }
+    precondition {
+      # The module's own trail checks this too (trail.tf); here it covers the selectors an existing
+      # trail's owner is asked to add, which count against the same limit with the trail's own.
+      condition     = var.create_trail || module.selectors.fits
+      error_message = "The selectors the existing trail would need (required_advanced_event_selectors) do not fit in one trail, even before its own selectors count: ${module.selectors.limit_message}"
     }
   }
 

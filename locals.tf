@@ -43,6 +43,15 @@ locals {
   key_hash_parameter_name  = "${local.ssm_prefix}/key-hash-secret"
   module_webhook_parameter = "${local.ssm_prefix}/slack-webhook-url"
 
+  # ------------------------------------------------------------------------- the log group we subscribe to
+  # The module's trail log group, or (create_trail = false) the existing one. The existing name is read
+  # through the data source that checks it exists (trail.tf), so nothing that subscribes to it is planned
+  # when the check fails. Either group is in the provider's account and Region.
+  watched_log_group_name = var.create_trail ? local.trail_log_group_name : one(data.aws_cloudwatch_log_groups.existing[*].log_group_name_prefix)
+  watched_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.watched_log_group_name}"
+  # The trail the alerts come from, when known: watched for tamper and shown in the outputs.
+  watched_trail_arn = var.create_trail ? local.trail_arn : var.existing_trail_arn
+
   # ------------------------------------------------------------------------------------------ webhook
   # The URL is sensitive; whether it was given is not. nonsensitive() lets it decide `count`.
   webhook_url_given       = nonsensitive(var.slack_webhook_url != null)
@@ -80,6 +89,31 @@ locals {
   # module also gets the canary's table (selectors.tf), whose heartbeat must be logged like any watched
   # write; the document names that table in its own `canary` field instead.
   watched_table_arns = [for a in module.selectors.table_arns : a if !(local.canary_enabled && a == local.canary_table_arn)]
+
+  # ------------------------------------------------------------------ selectors in the CloudTrail API's form
+  # The trail's selectors (module.selectors, selectors.tf) in the API's casing (PutEventSelectors, `aws
+  # cloudtrail put-event-selectors --advanced-event-selectors`), operators that are not set left out: the
+  # required_advanced_event_selectors output, for the owner of an existing trail (create_trail = false).
+  # Rendered from the very list the module's own trail is given, so the two cannot differ.
+  selector_operator_api_names = {
+    equals          = "Equals"
+    not_equals      = "NotEquals"
+    starts_with     = "StartsWith"
+    not_starts_with = "NotStartsWith"
+    ends_with       = "EndsWith"
+    not_ends_with   = "NotEndsWith"
+  }
+  required_advanced_event_selectors = jsonencode([
+    for s in module.selectors.advanced_event_selectors : {
+      Name = s.name
+      FieldSelectors = [
+        for f in s.field_selectors : merge(
+          { Field = f.field },
+          { for op, api in local.selector_operator_api_names : api => f[op] if try(f[op], null) != null },
+        )
+      ]
+    }
+  ])
 
   # ------------------------------------------------------------------------- subscription filter (layer 2)
   # CloudTrail writes one JSON record per log event. The pattern lets through:

@@ -1,26 +1,26 @@
 output "trail_arn" {
-  description = "ARN of the CloudTrail trail."
-  value       = aws_cloudtrail.this.arn
+  description = "ARN of the trail the alerts come from: the module's own, or existing_trail_arn with create_trail = false (null when that was not given)."
+  value       = var.create_trail ? aws_cloudtrail.this[0].arn : var.existing_trail_arn
 }
 
 output "trail_name" {
-  description = "Name of the CloudTrail trail."
-  value       = aws_cloudtrail.this.name
+  description = "Name of that trail (null with create_trail = false and no existing_trail_arn)."
+  value       = var.create_trail ? aws_cloudtrail.this[0].name : try(split("/", var.existing_trail_arn)[1], null)
 }
 
 output "trail_bucket_name" {
-  description = "Name of the S3 bucket holding the trail's log files."
-  value       = aws_s3_bucket.this.id
+  description = "Name of the S3 bucket the module created for its trail's log files; null with create_trail = false."
+  value       = var.create_trail ? aws_s3_bucket.this[0].id : null
 }
 
 output "log_group_name" {
-  description = "Name of the CloudWatch Logs log group the trail writes to (the one the subscription filter reads)."
-  value       = aws_cloudwatch_log_group.trail.name
+  description = "Name of the CloudWatch Logs log group the subscription filter reads: the module's trail log group, or existing_log_group_name with create_trail = false."
+  value       = var.create_trail ? aws_cloudwatch_log_group.trail[0].name : local.watched_log_group_name
 }
 
 output "log_group_arn" {
-  description = "ARN of the trail's log group."
-  value       = aws_cloudwatch_log_group.trail.arn
+  description = "ARN of that log group (without the \":*\" suffix)."
+  value       = var.create_trail ? aws_cloudwatch_log_group.trail[0].arn : local.watched_log_group_arn
 }
 
 output "lambda_function_name" {
@@ -94,8 +94,13 @@ output "allowed_patterns_decided_by_lambda" {
 }
 
 output "advanced_event_selectors" {
-  description = "The trail's advanced event selectors as planned (name and field selectors)."
+  description = "The trail's advanced event selectors as planned (name and field selectors), in the shape of the aws_cloudtrail resource's advanced_event_selector blocks. With create_trail = false: what the existing trail needs (see required_advanced_event_selectors)."
   value       = module.selectors.advanced_event_selectors
+}
+
+output "required_advanced_event_selectors" {
+  description = "The same selectors as JSON in the CloudTrail API's form, for `aws cloudtrail put-event-selectors --trail-name TRAIL --advanced-event-selectors \"$(terraform output -raw required_advanced_event_selectors)\"`: exactly what the module's own trail uses. With create_trail = false the existing trail's owner adds them to the trail's own selectors (put-event-selectors replaces all of them: merge first)."
+  value       = local.required_advanced_event_selectors
 }
 
 output "selector_value_count" {

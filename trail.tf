@@ -2,23 +2,29 @@
 # management events when the pipeline or the tables' control plane is watched. Everything goes to S3 and
 # to the log group the subscription filter reads.
 #
+# With create_trail = false none of this file's resources exist: the subscription filter reads
+# existing_log_group_name (checked at the bottom of this file), and the trail's owner adds the selectors
+# of the required_advanced_event_selectors output to their trail.
+#
 # Single-Region on purpose: table ARNs carry the Region, so data events of these tables only occur here,
 # and the pipeline's resources live here too. A multi-Region trail would add every other Region's write
 # management events (billed as a second copy) for nothing the Lambda alerts on. For the same reason global
 # service events (IAM, STS, CloudFront) are off: the Lambda does not alert on them.
 
 resource "aws_cloudtrail" "this" {
+  count = var.create_trail ? 1 : 0
+
   #checkov:skip=CKV_AWS_67:Deliberately single-Region: the watched tables and the pipeline are regional (see comment above).
   #checkov:skip=CKV_AWS_252:Nobody consumes per-file SNS notifications; alerts come from the CloudWatch Logs subscription.
   name                          = local.trail_name
-  s3_bucket_name                = aws_s3_bucket.this.id
+  s3_bucket_name                = aws_s3_bucket.this[0].id
   kms_key_id                    = local.kms_key_arn
   enable_log_file_validation    = true
   is_multi_region_trail         = false
   include_global_service_events = false
   enable_logging                = true
-  cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail.arn}:*" # the provider wants the ":*"
-  cloud_watch_logs_role_arn     = aws_iam_role.trail.arn
+  cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*" # the provider wants the ":*"
+  cloud_watch_logs_role_arn     = aws_iam_role.trail[0].arn
   tags                          = local.tags
 
   dynamic "advanced_event_selector" {
@@ -56,6 +62,8 @@ resource "aws_cloudtrail" "this" {
 # -------------------------------------------------------------------- log group read by the subscription
 
 resource "aws_cloudwatch_log_group" "trail" {
+  count = var.create_trail ? 1 : 0
+
   #checkov:skip=CKV_AWS_338:The log group only feeds the Lambda; the full trail stays in S3 (trail_log_expiration_days, default 365). Retention is log_retention_in_days.
   name              = local.trail_log_group_name
   retention_in_days = var.log_retention_in_days
@@ -64,6 +72,8 @@ resource "aws_cloudwatch_log_group" "trail" {
 }
 
 data "aws_iam_policy_document" "trail_assume" {
+  count = var.create_trail ? 1 : 0
+
   statement {
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
@@ -75,9 +85,11 @@ data "aws_iam_policy_document" "trail_assume" {
 }
 
 resource "aws_iam_role" "trail" {
+  count = var.create_trail ? 1 : 0
+
   name                 = local.trail_role_name
   description          = "CloudTrail trail ${local.trail_name} writes to log group ${local.trail_log_group_name}"
-  assume_role_policy   = data.aws_iam_policy_document.trail_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.trail_assume[0].json
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary
   tags                 = local.tags
@@ -89,11 +101,13 @@ resource "aws_iam_role" "trail" {
 # and AWS's own policy for the role grants exactly those ("Role policy document for CloudTrail to use
 # CloudWatch Logs for monitoring": https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html).
 data "aws_iam_policy_document" "trail" {
+  count = var.create_trail ? 1 : 0
+
   statement {
     sid       = "WriteOwnLogGroupOnly"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.trail.arn}:log-stream:${local.account_id}_CloudTrail_${local.region}*"]
+    resources = ["${aws_cloudwatch_log_group.trail[0].arn}:log-stream:${local.account_id}_CloudTrail_${local.region}*"]
   }
 
   # CloudWatch Logs may use the log group's key on behalf of the role that writes to it (kms:ViaService;
@@ -117,7 +131,57 @@ data "aws_iam_policy_document" "trail" {
 }
 
 resource "aws_iam_role_policy" "trail" {
+  count = var.create_trail ? 1 : 0
+
   name   = "write-${var.name}-trail-log-group"
-  role   = aws_iam_role.trail.id
-  policy = data.aws_iam_policy_document.trail.json
+  role   = aws_iam_role.trail[0].id
+  policy = data.aws_iam_policy_document.trail[0].json
+}
+
+# ------------------------------------------------------------------ an existing trail's log group instead
+
+# Read at plan time, so a missing group fails the plan with a message instead of the apply. A list by
+# name prefix (rather than the aws_cloudwatch_log_group data source, which fails with a bare "not found")
+# reads fine when nothing matches, and the postcondition says what is wrong and where it looked.
+data "aws_cloudwatch_log_groups" "existing" {
+  count = var.create_trail ? 0 : 1
+
+  log_group_name_prefix = var.existing_log_group_name
+
+  lifecycle {
+    precondition {
+      condition     = var.existing_log_group_name != null
+      error_message = "create_trail = false needs existing_log_group_name: the CloudWatch Logs log group your trail writes to, in this provider's account (${local.account_id}) and Region (${local.region})."
+    }
+    precondition {
+      condition     = var.existing_trail_arn == null || try(split(":", var.existing_trail_arn)[4] == local.account_id && split(":", var.existing_trail_arn)[3] == local.region, false)
+      error_message = "existing_trail_arn names a trail in account ${try(split(":", var.existing_trail_arn)[4], "?")}, Region ${try(split(":", var.existing_trail_arn)[3], "?")}, but this provider is in account ${local.account_id}, Region ${local.region}. A trail's log group is in the trail's own account and home Region (an organization trail's in the management account), and a subscription can invoke only a function in its own account: apply the module there."
+    }
+    postcondition {
+      condition     = contains(self.log_group_names, var.existing_log_group_name)
+      error_message = "The log group \"${var.existing_log_group_name}\" (existing_log_group_name) does not exist in account ${local.account_id}, Region ${local.region}. Give the name of the log group your trail already writes to (aws cloudtrail describe-trails shows it as CloudWatchLogsLogGroupArn), and apply with a provider in that log group's account and Region."
+    }
+  }
+}
+
+# Resources of the module's own trail got a count when create_trail arrived; these keep the addresses of
+# deployments made before that, so an upgrade plans no replacement.
+moved {
+  from = aws_cloudtrail.this
+  to   = aws_cloudtrail.this[0]
+}
+
+moved {
+  from = aws_cloudwatch_log_group.trail
+  to   = aws_cloudwatch_log_group.trail[0]
+}
+
+moved {
+  from = aws_iam_role.trail
+  to   = aws_iam_role.trail[0]
+}
+
+moved {
+  from = aws_iam_role_policy.trail
+  to   = aws_iam_role_policy.trail[0]
 }

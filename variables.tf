@@ -113,6 +113,54 @@ variable "narrow_subscription_filter" {
   nullable    = false
 }
 
+# ------------------------------------------------------------------------------------------ which trail
+# The module's own trail (default), or the log group of a trail someone else runs. Combinations that
+# involve several variables (existing_* only with create_trail = false, and so on) are checked in
+# preconditions in trail.tf, because a Terraform 1.5 validation may read only its own variable.
+
+variable "create_trail" {
+  description = "Create the module's own CloudTrail trail, its S3 bucket and its log group (default). false: subscribe to existing_log_group_name, the log group of a trail you already run, and create no trail, bucket or trail log group; the trail's owner adds the selectors of the required_advanced_event_selectors output (see \"Using an existing or organization trail\")."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "existing_log_group_name" {
+  description = "With create_trail = false (and required then): name of the CloudWatch Logs log group your trail writes to, in the provider's account and Region. The plan fails if it does not exist. The module adds one subscription filter to it (a log group takes at most 2)."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.existing_log_group_name == null || can(regex("^[A-Za-z0-9_./#-]{1,512}$", var.existing_log_group_name))
+    error_message = "existing_log_group_name must be a log group name (1-512 characters: letters, digits, '_', '-', '/', '.', '#'), not an ARN."
+  }
+}
+
+variable "existing_trail_arn" {
+  description = "With create_trail = false: ARN of the trail that writes to existing_log_group_name, so that stopping, deleting or re-selecting it (StopLogging, DeleteTrail, PutEventSelectors, UpdateTrail) raises a tamper alert. Null: the trail is not watched."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.existing_trail_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}$", var.existing_trail_arn))
+    error_message = "existing_trail_arn must be a trail ARN: arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME."
+  }
+}
+
+variable "existing_log_group_kms_key_arn" {
+  description = "With create_trail = false: ARN of the KMS key that encrypts existing_log_group_name, if it has one, so that disabling it or scheduling its deletion raises a tamper alert. The function needs no access to it."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.existing_log_group_kms_key_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.existing_log_group_kms_key_arn))
+    error_message = "existing_log_group_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
+  }
+}
+
 # ------------------------------------------------------------------------------------------ delivery
 
 variable "slack_webhook_url" {

@@ -291,7 +291,7 @@ run "aws_cn_service_names_end_in_amazonaws_com_cn" {
 
   assert {
     condition = length(flatten([
-      for d in [data.aws_iam_policy_document.kms[0], data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
+      for d in [data.aws_iam_policy_document.kms[0], data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail[0], data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for c in s.condition : c.values if c.variable == "kms:ViaService"]
       ]
     ])) >= 10
@@ -300,7 +300,7 @@ run "aws_cn_service_names_end_in_amazonaws_com_cn" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.kms[0], data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
+      for d in [data.aws_iam_policy_document.kms[0], data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail[0], data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for c in s.condition : [for v in c.values : endswith(v, ".cn-north-1.amazonaws.com.cn")] if c.variable == "kms:ViaService"]
       ]
     ]))

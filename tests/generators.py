@@ -198,7 +198,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
             "log_group_names": [],
             "function_name": None,
             "queue_arn": None,
-            "kms_key_arn": None,
+            "kms_key_arns": [],
             "ssm_parameter_names": [],
             "alarm_names": [],
             "schedule_names": [],

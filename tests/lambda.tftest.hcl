@@ -119,7 +119,7 @@ run "configuration_document_content" {
       log_group_names     = ["/aws/cloudtrail/unit", "/aws/lambda/unit"]
       function_name       = "unit"
       queue_arn           = "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts"
-      kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      kms_key_arns        = ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
       ssm_parameter_names = ["/dynamodb-access-alerts/unit/configuration", "/dynamodb-access-alerts/unit/slack-webhook-url", "/dynamodb-access-alerts/unit/key-hash-secret"]
       alarm_names         = ["unit-undelivered-alerts", "unit-function-errors", "unit-canary-silent"]
       schedule_names      = ["unit-access-alerts-canary"]
@@ -237,7 +237,7 @@ run "least_privilege_without_wildcards" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
+      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail[0], data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for a in s.actions : !strcontains(a, "*")]
       ]
     ]))
@@ -246,7 +246,7 @@ run "least_privilege_without_wildcards" {
 
   assert {
     condition = alltrue(flatten([
-      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail, data.aws_iam_policy_document.canary[0]] : [
+      for d in [data.aws_iam_policy_document.lambda, data.aws_iam_policy_document.trail[0], data.aws_iam_policy_document.canary[0]] : [
         for s in d.statement : [for r in s.resources : r != "*"]
       ]
     ]))
@@ -266,7 +266,7 @@ run "least_privilege_without_wildcards" {
   }
 
   assert {
-    condition     = data.aws_iam_policy_document.trail.statement[0].resources == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:log-stream:123456789012_CloudTrail_us-east-1*"])
+    condition     = data.aws_iam_policy_document.trail[0].statement[0].resources == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:log-stream:123456789012_CloudTrail_us-east-1*"])
     error_message = "CloudTrail may write only its own streams (ACCOUNT_CloudTrail_REGION*) of its own log group."
   }
 }
@@ -307,7 +307,7 @@ run "async_invocation_and_failure_queue" {
   }
 
   assert {
-    condition     = aws_lambda_permission.this.principal == "logs.amazonaws.com" && aws_lambda_permission.this.source_arn == "arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:*"
+    condition     = aws_lambda_permission.this.principal == "logs.amazonaws.com" && aws_lambda_permission.this.source_arn == "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/unit:*"
     error_message = "Only the trail's log group may invoke the function."
   }
 }
@@ -320,7 +320,7 @@ run "own_kms_key_given" {
   }
 
   assert {
-    condition     = length(aws_kms_key.this) == 0 && aws_cloudtrail.this.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/abcdefab-0000-1111-2222-333333333333" && aws_cloudwatch_log_group.trail.kms_key_id == aws_cloudtrail.this.kms_key_id && aws_sqs_queue.this.kms_master_key_id == aws_cloudtrail.this.kms_key_id
+    condition     = length(aws_kms_key.this) == 0 && aws_cloudtrail.this[0].kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/abcdefab-0000-1111-2222-333333333333" && aws_cloudwatch_log_group.trail[0].kms_key_id == aws_cloudtrail.this[0].kms_key_id && aws_sqs_queue.this.kms_master_key_id == aws_cloudtrail.this[0].kms_key_id
     error_message = "A given key replaces the module's key everywhere."
   }
 }
@@ -334,8 +334,8 @@ run "tags_on_everything" {
 
   assert {
     condition = alltrue([
-      for t in [aws_cloudtrail.this.tags, aws_s3_bucket.this.tags, aws_lambda_function.this.tags, aws_sqs_queue.this.tags,
-        aws_cloudwatch_log_group.trail.tags, aws_cloudwatch_log_group.lambda.tags, aws_iam_role.lambda.tags, aws_iam_role.trail.tags,
+      for t in [aws_cloudtrail.this[0].tags, aws_s3_bucket.this[0].tags, aws_lambda_function.this.tags, aws_sqs_queue.this.tags,
+        aws_cloudwatch_log_group.trail[0].tags, aws_cloudwatch_log_group.lambda.tags, aws_iam_role.lambda.tags, aws_iam_role.trail[0].tags,
       aws_kms_key.this[0].tags, aws_ssm_parameter.webhook[0].tags, aws_cloudwatch_metric_alarm.queue.tags] : t["CostCenter"] == "sec-42"
     ])
     error_message = "Tags must reach every taggable resource."
@@ -346,7 +346,7 @@ run "roles_default_to_root_path_without_boundary" {
   command = plan
 
   assert {
-    condition     = alltrue([for r in [aws_iam_role.lambda, aws_iam_role.trail] : r.path == "/" && r.permissions_boundary == null])
+    condition     = alltrue([for r in [aws_iam_role.lambda, aws_iam_role.trail[0]] : r.path == "/" && r.permissions_boundary == null])
     error_message = "By default the roles live at / without a permissions boundary."
   }
 }
@@ -362,7 +362,7 @@ run "permissions_boundary_and_path_on_every_role" {
 
   assert {
     condition = alltrue([
-      for r in [aws_iam_role.lambda, aws_iam_role.trail] :
+      for r in [aws_iam_role.lambda, aws_iam_role.trail[0]] :
       r.path == "/security/alerting/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundaries/workload-boundary"
     ])
     error_message = "role_path and role_permissions_boundary must reach every role the module creates."

@@ -29,13 +29,13 @@ run "defaults_log_reads_and_writes_of_exactly_the_tables" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 2
+    condition     = length(aws_cloudtrail.this[0].advanced_event_selector) == 2
     error_message = "Expected a data selector and a management selector."
   }
 
   assert {
     condition = [
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "resources.ARN"
       ][0] == tolist([
         "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
         "arn:aws:dynamodb:us-east-1:123456789012:table/payments",
@@ -46,27 +46,27 @@ run "defaults_log_reads_and_writes_of_exactly_the_tables" {
 
   assert {
     condition = toset([
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.field
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.field
     ]) == toset(["eventCategory", "resources.type", "resources.ARN", "userIdentity.arn"])
     error_message = "With track_reads on there must be no readOnly condition (reads and writes are logged)."
   }
 
   assert {
     condition = [
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "eventCategory"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "eventCategory"
       ][0] == tolist(["Data"]) && [
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "resources.type"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "resources.type"
     ][0] == tolist(["AWS::DynamoDB::Table"])
     error_message = "The data selector must select DynamoDB table data events."
   }
 
   assert {
-    condition     = aws_cloudtrail.this.cloud_watch_logs_group_arn == "arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:*"
+    condition     = aws_cloudtrail.this[0].cloud_watch_logs_group_arn == "arn:aws:logs:us-east-1:123456789012:log-group:/mocked/log-group:*"
     error_message = "cloud_watch_logs_group_arn must be the log group ARN followed by :*."
   }
 
   assert {
-    condition     = aws_cloudtrail.this.enable_log_file_validation && !aws_cloudtrail.this.is_multi_region_trail && !aws_cloudtrail.this.include_global_service_events
+    condition     = aws_cloudtrail.this[0].enable_log_file_validation && !aws_cloudtrail.this[0].is_multi_region_trail && !aws_cloudtrail.this[0].include_global_service_events
     error_message = "Log file validation on; single-Region trail without global service events."
   }
 
@@ -89,7 +89,7 @@ run "only_exactly_expressible_roles_are_excluded_at_source" {
 
   assert {
     condition = [
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.not_starts_with if f.field == "userIdentity.arn"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.not_starts_with if f.field == "userIdentity.arn"
     ][0] == output.selector_exclusion_prefixes
     error_message = "The trail must carry exactly the exclusion prefixes as userIdentity.arn not_starts_with."
   }
@@ -116,7 +116,7 @@ run "exclusion_switched_off" {
   }
 
   assert {
-    condition     = length([for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f if f.field == "userIdentity.arn"]) == 0
+    condition     = length([for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f if f.field == "userIdentity.arn"]) == 0
     error_message = "No userIdentity.arn condition when exclusion at source is off."
   }
 
@@ -134,7 +134,7 @@ run "no_allowed_roles_means_no_exclusion_condition" {
   }
 
   assert {
-    condition     = length([for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f if f.field == "userIdentity.arn"]) == 0
+    condition     = length([for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f if f.field == "userIdentity.arn"]) == 0
     error_message = "An empty not_starts_with list must not be sent to CloudTrail."
   }
 }
@@ -164,7 +164,7 @@ run "writes_only_when_reads_are_not_tracked" {
 
   assert {
     condition = [
-      for f in aws_cloudtrail.this.advanced_event_selector[0].field_selector : f.equals if f.field == "readOnly"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "readOnly"
     ][0] == tolist(["false"])
     error_message = "track_reads = false must select readOnly = false."
   }
@@ -175,7 +175,7 @@ run "management_selector_for_watching" {
 
   assert {
     condition = toset([
-      for f in aws_cloudtrail.this.advanced_event_selector[1].field_selector : "${f.field}=${join(",", f.equals)}"
+      for f in aws_cloudtrail.this[0].advanced_event_selector[1].field_selector : "${f.field}=${join(",", f.equals)}"
     ]) == toset(["eventCategory=Management", "readOnly=false"])
     error_message = "Watching adds exactly one selector for write management events."
   }
@@ -215,7 +215,7 @@ run "table_management_only" {
   }
 
   assert {
-    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 2
+    condition     = length(aws_cloudtrail.this[0].advanced_event_selector) == 2
     error_message = "Table control-plane watching still needs management events."
   }
 
@@ -234,7 +234,7 @@ run "no_watching_no_management_events" {
   }
 
   assert {
-    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 1
+    condition     = length(aws_cloudtrail.this[0].advanced_event_selector) == 1
     error_message = "Without watching, the trail must not pay for management events."
   }
 
@@ -267,7 +267,7 @@ run "names_with_one_table" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this.advanced_event_selector[0].name == "DynamoDB data events of the watched tables" && aws_lambda_function.this.description == "dynamodb-access-alerts: alerts on unexpected access to the watched DynamoDB tables"
+    condition     = aws_cloudtrail.this[0].advanced_event_selector[0].name == "DynamoDB data events of the watched tables" && aws_lambda_function.this.description == "dynamodb-access-alerts: alerts on unexpected access to the watched DynamoDB tables"
     error_message = "Selector name and function description are fixed texts."
   }
 }
@@ -282,7 +282,7 @@ run "names_unchanged_with_more_tables_and_other_switches" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this.advanced_event_selector[0].name == run.names_with_one_table.advanced_event_selectors[0].name
+    condition     = aws_cloudtrail.this[0].advanced_event_selector[0].name == run.names_with_one_table.advanced_event_selectors[0].name
     error_message = "The selector's name must not change when tables, exclusions or track_reads change."
   }
 

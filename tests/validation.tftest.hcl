@@ -295,7 +295,7 @@ run "aws_managed_permissions_boundary_is_accepted" {
     role_path                 = "/a/b/"
   }
   assert {
-    condition     = aws_iam_role.lambda.permissions_boundary == "arn:aws:iam::aws:policy/PowerUserAccess" && aws_iam_role.trail.path == "/a/b/"
+    condition     = aws_iam_role.lambda.permissions_boundary == "arn:aws:iam::aws:policy/PowerUserAccess" && aws_iam_role.trail[0].path == "/a/b/"
     error_message = "An AWS managed policy ARN is a valid boundary; nested paths are valid."
   }
 }

@@ -62,9 +62,10 @@ _FIELDS: Final = (
     "routes",
     "canary",
 )
-_PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn", "kms_key_arn")
+_PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn")
 _PIPELINE_LIST_FIELDS: Final = (
     "log_group_names",
+    "kms_key_arns",
     "ssm_parameter_names",
     "alarm_names",
     "schedule_names",
@@ -387,7 +388,7 @@ def _pipeline(value: object) -> PipelineResources:
         log_group_names=texts("log_group_names"),
         function_name=text("function_name"),
         queue_arn=text("queue_arn"),
-        kms_key_arn=text("kms_key_arn"),
+        kms_key_arns=texts("kms_key_arns"),
         ssm_parameter_names=texts("ssm_parameter_names"),
         alarm_names=texts("alarm_names"),
         schedule_names=texts("schedule_names"),

@@ -117,7 +117,7 @@ class PipelineResources:
     log_group_names: tuple[str, ...] = ()
     function_name: str | None = None
     queue_arn: str | None = None
-    kms_key_arn: str | None = None
+    kms_key_arns: tuple[str, ...] = ()  # the module key, and the key of an existing trail log group
     ssm_parameter_names: tuple[str, ...] = ()
     alarm_names: tuple[str, ...] = ()  # the module's CloudWatch alarms (silencing them is tampering)
     schedule_names: tuple[str, ...] = ()  # EventBridge Scheduler schedules (the canary's)

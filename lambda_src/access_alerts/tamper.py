@@ -164,7 +164,10 @@ class PipelineWatch:
             parts = split_arn(res.queue_arn)
             if parts:
                 self.queue.add(f"{parts[3]}/{parts[4]}")  # ACCOUNT/NAME, as in a queue URL
-        self.kms: set[str] = {res.kms_key_arn, _name_of(res.kms_key_arn)} if res.kms_key_arn else set()
+        self.kms: set[str] = set()
+        for key in res.kms_key_arns:
+            if key:
+                self.kms.update((key, _name_of(key)))  # key ARN or key id
         self.ssm = {_ssm_name(p) for p in res.ssm_parameter_names if p}
         self.alarms = {a for a in res.alarm_names if a}
         self.schedules = {n for n in res.schedule_names if n}

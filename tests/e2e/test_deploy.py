@@ -273,8 +273,9 @@ def test_function_role_has_no_wildcard_actions(deployment: Deployment) -> None:
 
 
 def test_kms_key_rotates(deployment: Deployment) -> None:
-    key_arn = deployment.function.get("KMSKeyArn") or _configuration_document(deployment)[1]["pipeline"].get(
-        "kms_key_arn"
+    key_arn = (
+        deployment.function.get("KMSKeyArn")
+        or _configuration_document(deployment)[1]["pipeline"]["kms_key_arns"][0]
     )
     assert key_arn, "the module's KMS key should be known to the function"
     assert deployment.client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True

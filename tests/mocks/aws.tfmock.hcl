@@ -103,3 +103,12 @@ mock_resource "aws_scheduler_schedule" {
     arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/mocked"
   }
 }
+
+# create_trail = false: the existing log group is looked up by name prefix. By default nothing matches (a
+# missing group); runs that need it to exist override the data source with its name.
+mock_data "aws_cloudwatch_log_groups" {
+  defaults = {
+    arns            = []
+    log_group_names = []
+  }
+}

@@ -189,7 +189,7 @@ NAMING = {  # one request parameter per service that names the pipeline's resour
     "logs.amazonaws.com": {"logGroupName": PIPE.log_group_names[0]},
     "lambda.amazonaws.com": {"functionName": PIPE.function_name},
     "sqs.amazonaws.com": {"queueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/ddb-alerts-failed"},
-    "kms.amazonaws.com": {"keyId": PIPE.kms_key_arn},
+    "kms.amazonaws.com": {"keyId": PIPE.kms_key_arns[0]},
     "ssm.amazonaws.com": {"name": PIPE.ssm_parameter_names[0]},
 }
 CATALOGUE = [

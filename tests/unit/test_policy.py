@@ -326,7 +326,7 @@ PIPE = PipelineResources(
     log_group_names=("/aws/ct/lg1",),
     function_name="fn1",
     queue_arn=f"arn:aws:sqs:us-east-1:{A}:q1",
-    kms_key_arn=f"arn:aws:kms:us-east-1:{A}:key/k-1",
+    kms_key_arns=(f"arn:aws:kms:us-east-1:{A}:key/k-1",),
     ssm_parameter_names=("/p/hook",),
 )
 
@@ -434,6 +434,46 @@ def test_tamper_events_on_pipeline_resources_alert(source: str, name: str, param
 def test_management_events_elsewhere_are_ignored(source: str, name: str, params: dict[str, Any]) -> None:
     d = mpolicy().evaluate(mgmt(source, name, params))
     assert d.kind == "ignored", d.reason
+
+
+# create_trail = false: the pipeline is the platform team's trail and log group (with its own key) plus
+# the module's function, queue, key and parameters; no bucket of ours (configuration.tf).
+EXISTING = PipelineResources(
+    trail_arn=f"arn:aws:cloudtrail:us-east-1:{A}:trail/platform",
+    trail_bucket=None,
+    log_group_names=("/platform/org-trail", "/aws/lambda/fn1"),
+    function_name="fn1",
+    queue_arn=f"arn:aws:sqs:us-east-1:{A}:q1",
+    kms_key_arns=(f"arn:aws:kms:us-east-1:{A}:key/k-1", f"arn:aws:kms:us-east-1:{A}:key/k-logs"),
+    ssm_parameter_names=("/p/hook",),
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "params", "tamper"),
+    [
+        ("cloudtrail.amazonaws.com", "StopLogging", {"name": "platform"}, True),
+        ("cloudtrail.amazonaws.com", "PutEventSelectors", {"trailName": "platform"}, True),
+        ("logs.amazonaws.com", "DeleteSubscriptionFilter", {"logGroupName": "/platform/org-trail"}, True),
+        ("logs.amazonaws.com", "DisassociateKmsKey", {"logGroupName": "platform/org-trail"}, True),
+        ("kms.amazonaws.com", "ScheduleKeyDeletion", {"keyId": "k-logs"}, True),
+        ("kms.amazonaws.com", "DisableKey", {"keyId": f"arn:aws:kms:us-east-1:{A}:key/k-1"}, True),
+        # Not ours: another trail, the old default group name, a bucket (we know none).
+        ("cloudtrail.amazonaws.com", "StopLogging", {"name": "t1"}, False),
+        ("logs.amazonaws.com", "DeleteLogGroup", {"logGroupName": "/aws/cloudtrail/fn1"}, False),
+        ("s3.amazonaws.com", "PutBucketPolicy", {"bucketName": "b1"}, False),
+    ],
+)
+def test_existing_trail_pipeline_is_watched(
+    source: str, name: str, params: dict[str, Any], tamper: bool
+) -> None:
+    p = Policy(
+        PolicySettings(
+            tables=(ORDERS,), allowed_management=(f"arn:aws:iam::{A}:role/deployer",), pipeline=EXISTING
+        )
+    )
+    d = p.evaluate(mgmt(source, name, params))
+    assert (d.kind, d.alert_kind) == (("alert", "tamper") if tamper else ("ignored", None)), d.reason
 
 
 @pytest.mark.parametrize(

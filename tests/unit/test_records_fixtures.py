@@ -39,7 +39,7 @@ SETTINGS = PolicySettings(
         log_group_names=("/aws/cloudtrail/ddb-alerts",),
         function_name="ddb-alerts",
         queue_arn=f"arn:aws:sqs:us-east-1:{ACCT}:ddb-alerts-failed",
-        kms_key_arn=f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        kms_key_arns=(f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",),
         ssm_parameter_names=("/ddb-alerts/webhook-url",),
         alarm_names=(
             "ddb-alerts-undelivered-alerts",

@@ -33,7 +33,7 @@ def fixture_document(**fields: Any) -> dict[str, Any]:
         "log_group_names": list(PIPELINE.log_group_names),
         "function_name": PIPELINE.function_name,
         "queue_arn": PIPELINE.queue_arn,
-        "kms_key_arn": PIPELINE.kms_key_arn,
+        "kms_key_arns": list(PIPELINE.kms_key_arns),
         "ssm_parameter_names": list(PIPELINE.ssm_parameter_names),
         "alarm_names": list(PIPELINE.alarm_names),
         "schedule_names": list(PIPELINE.schedule_names),

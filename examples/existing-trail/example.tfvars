@@ -1,0 +1,20 @@
+# The platform team's trail "platform" writes to /platform/cloudtrail in this account; its owner adds the
+# selectors of required_advanced_event_selectors to it.
+region = "us-east-1"
+name   = "ddb-alerts-shared"
+
+table_names = ["ledger", "accounts"]
+
+existing_log_group_name = "/platform/cloudtrail"
+existing_trail_arn      = "arn:aws:cloudtrail:us-east-1:123456789012:trail/platform"
+
+allowed_role_arns = [
+  "arn:aws:iam::123456789012:role/ledger-service",
+]
+
+allowed_management_role_arns = [
+  "arn:aws:iam::123456789012:role/platform-deployer",
+]
+
+slack_webhook_url_ssm_parameter_name = "/platform/shared/dynamodb-access-alerts/slack-webhook"
+alarm_actions                        = ["arn:aws:sns:us-east-1:123456789012:platform-oncall"]
