@@ -50,17 +50,17 @@ CHANGES = (
 )
 
 # terraform_data.configuration's output is the whole document as applied, printed again on every change of
-# the document (about 160 lines): the excerpt keeps its first and last line and says how many it left out.
+# the document (about 160 lines): the excerpt keeps its first and last line.
 _PREVIOUS_OUTPUT = re.compile(
     r"^( +)~ output = \{\n(.*?)^ +\} -> \(known after apply\)$", re.MULTILINE | re.DOTALL
 )
 
 
 def _shorten_output(m: re.Match[str]) -> str:
-    indent, hidden = m.group(1), m.group(2).count("\n")
+    indent = m.group(1)
     return (
         f"{indent}~ output = {{\n"
-        f"{indent}    # ({hidden} lines of the document as applied, left out of this excerpt)\n"
+        f"{indent}    # (the document as applied, left out of this excerpt)\n"
         f"{indent}  }} -> (known after apply)"
     )
 
@@ -70,6 +70,9 @@ _NORMALISE = (
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
     (re.compile(r"127\.0\.0\.1:[0-9]+"), "127.0.0.1:<port>"),
     (re.compile(r"[ \t]+$", re.MULTILINE), ""),
+    # How many unchanged attributes Terraform hides says nothing about the change, and follows every field
+    # the document or a resource gains: keep the note, drop the count.
+    (re.compile(r"# \(\d+ unchanged (attribute|element|block)s? hidden\)"), r"# (unchanged \1s hidden)"),
 )
 
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 
 def _plan(deployment: Deployment, slug: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Plan the shared deployment with ``overrides`` on top of its variables (a variables file passed last,
-    so it wins); return the printed plan and its JSON. Nothing is applied."""
+    so it wins); return the printed plan and its JSON. Nothing is applied. Without refresh: the deployment
+    has no drift (test_lifecycle.py proves it), and each refresh would cost as much as the plan."""
     ws = deployment.workspace
     extra = ws.dir / f"review-{slug}.tfvars.json"
     extra.write_text(json.dumps(overrides))

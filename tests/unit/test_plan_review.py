@@ -35,7 +35,7 @@ def test_excerpt_keeps_the_actions_and_hides_what_differs_on_every_run() -> None
     assert text.endswith("Plan: 0 to add, 1 to change, 0 to destroy.\n")
     assert '"<sha256>" -> "<sha256>"' in text
     assert "Refreshing" not in text and "Saved the plan" not in text
-    assert "(2 lines of the document as applied, left out of this excerpt)" in text
+    assert "(the document as applied, left out of this excerpt)" in text and "- name" not in text
     assert "40123" not in text
 
 
