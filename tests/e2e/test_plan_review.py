@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -26,7 +27,14 @@ def _plan(deployment: Deployment, slug: str, overrides: dict[str, Any]) -> tuple
     extra.write_text(json.dumps(overrides))
     out = f"review-{slug}.tfplan"
     printed = ws.run(
-        "plan", "-input=false", "-no-color", *ws.var_args, f"-var-file={extra.name}", f"-out={out}"
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+        "-lock=false",  # plans only read the state: two run at once
+        *ws.var_args,
+        f"-var-file={extra.name}",
+        f"-out={out}",
     )
     return printed.stdout, ws.show(out)
 
@@ -34,20 +42,22 @@ def _plan(deployment: Deployment, slug: str, overrides: dict[str, Any]) -> tuple
 @pytest.fixture(scope="module")
 def plans(deployment: Deployment) -> Iterator[dict[str, tuple[str, dict[str, Any]]]]:
     made: dict[str, tuple[str, dict[str, Any]]] = {}
+    everyday = [c for c in plan_review.CHANGES if c.slug != "rotate-webhook"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            c.slug: pool.submit(_plan, deployment, c.slug, c.overrides(deployment.variables))
+            for c in everyday
+        }
+        made.update({slug: future.result() for slug, future in futures.items()})
+    # The platform team rotates the URL in its parameter; it is put back for the other tests.
     ssm = deployment.client("ssm")
-    for change in plan_review.CHANGES:
-        if change.slug == "rotate-webhook":
-            # The platform team rotates the URL in its parameter; put it back for the other tests.
-            old = ssm.get_parameter(Name=WEBHOOK_PARAMETER, WithDecryption=True)["Parameter"]["Value"]
-            ssm.put_parameter(
-                Name=WEBHOOK_PARAMETER, Value=old + "?rotated=1", Type="SecureString", Overwrite=True
-            )
-            try:
-                made[change.slug] = _plan(deployment, change.slug, {})
-            finally:
-                ssm.put_parameter(Name=WEBHOOK_PARAMETER, Value=old, Type="SecureString", Overwrite=True)
-        else:
-            made[change.slug] = _plan(deployment, change.slug, change.overrides(deployment.variables))
+    old = ssm.get_parameter(Name=WEBHOOK_PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+    ssm.put_parameter(Name=WEBHOOK_PARAMETER, Value=old + "?rotated=1", Type="SecureString", Overwrite=True)
+    try:
+        made["rotate-webhook"] = _plan(deployment, "rotate-webhook", {})
+    finally:
+        ssm.put_parameter(Name=WEBHOOK_PARAMETER, Value=old, Type="SecureString", Overwrite=True)
+    made = {c.slug: made[c.slug] for c in plan_review.CHANGES}
     yield made
 
 
