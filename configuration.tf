@@ -53,6 +53,12 @@ locals {
       table_arn = local.canary_table_arn
       role_arn  = local.canary_role_arn
     } : null
+    # Where the function, its log group and the trail live; watched tables may be in other Regions.
+    home = {
+      partition = local.partition
+      account   = local.account_id
+      region    = local.region
+    }
   }
 
   configuration_json   = jsonencode(local.configuration)
@@ -74,6 +80,10 @@ locals {
   malformed_allowed_management = [
     for p in var.allowed_management_role_arns : p if !anytrue([for re in local.allow_list_shapes : can(regex(re, p))])
   ]
+  # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME: CloudTrail delivers data events of this account's tables.
+  foreign_table_arns = [
+    for a in var.table_arns : a if split(":", a)[1] != local.partition || split(":", a)[4] != local.account_id
+  ]
   allow_list_syntax_hint = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
 }
 
@@ -81,6 +91,14 @@ resource "terraform_data" "configuration" {
   input = local.configuration
 
   lifecycle {
+    precondition {
+      condition     = length(local.watched_table_arns) > 0
+      error_message = "Watch at least one table: list table names (or families such as tenant-*) in table_names, or table ARNs in table_arns."
+    }
+    precondition {
+      condition     = length(local.foreign_table_arns) == 0
+      error_message = "table_arns must name tables of this deployment's account ${local.account_id} in partition ${local.partition} (other Regions are fine); these are not: ${jsonencode(local.foreign_table_arns)}. Watching another account's tables needs a trail in that account (or an organization trail)."
+    }
     precondition {
       condition     = length(local.malformed_allowed) == 0
       error_message = "allowed_role_arns has entries the Lambda cannot read: ${jsonencode(local.malformed_allowed)}. ${local.allow_list_syntax_hint}"

@@ -79,7 +79,7 @@ output "key_hash_ssm_parameter_name" {
 }
 
 output "monitored_table_arns" {
-  description = "ARNs of the watched tables, as the trail's resources.ARN selector lists them (which also lists the canary's table, see the canary output)."
+  description = "Every watched table as an ARN, sorted, as the configuration document lists them; a family ends in `*` (the trail selects it with resources.ARN starts_with the part before the `*`). The trail's selector also lists the canary's table (see the canary output)."
   value       = local.watched_table_arns
 }
 
@@ -89,13 +89,23 @@ output "selector_exclusion_prefixes" {
 }
 
 output "allowed_patterns_decided_by_lambda" {
-  description = "allowed_role_arns entries that are not excluded at the trail (paths, wildcards, users, services, or exclusion switched off): logged and billed, then allowed by the Lambda."
+  description = "allowed_role_arns entries that are not excluded at the trail (paths, wildcards, users, services, or exclusion switched off): logged and billed, then allowed by the Lambda. A stream consumer's role here costs about 10 million data events a month per shard: write it as role/NAME or role/PREFIX* without a path."
   value       = module.selectors.not_excluded_patterns
 }
 
 output "advanced_event_selectors" {
   description = "The trail's advanced event selectors as planned (name and field selectors), in the shape of the aws_cloudtrail resource's advanced_event_selector blocks. With create_trail = false: what the existing trail needs (see required_advanced_event_selectors)."
   value       = module.selectors.advanced_event_selectors
+}
+
+output "multi_region_reason" {
+  description = "Why the trail is multi-Region (a watched table outside the provider's Region), or null when it is single-Region. With create_trail = false: why the existing trail must be multi-Region."
+  value       = module.selectors.multi_region_reason
+}
+
+output "watched_regions" {
+  description = "Regions of the watched tables, sorted; the function and its log group receive all of them in the provider's Region."
+  value       = module.selectors.table_regions
 }
 
 output "required_advanced_event_selectors" {

@@ -9,12 +9,14 @@ module "selectors" {
   account_id  = local.account_id
   region      = local.region
   table_names = var.table_names
-  # The canary's table (canary.tf) is logged like a watched one, so its heartbeat takes the same path.
-  table_arns = local.canary_enabled ? [local.canary_table_arn] : []
+  # table_arns: other Regions' tables; the canary's table (canary.tf) is logged like a watched one, so its
+  # heartbeat takes the same path.
+  table_arns = concat(var.table_arns, local.canary_enabled ? [local.canary_table_arn] : [])
 
   allowed_role_arns               = var.allowed_role_arns
   exclude_allowed_roles_at_source = var.exclude_allowed_roles_at_source
   track_reads                     = var.track_reads
+  track_stream_reads              = var.track_stream_reads
   include_management_events       = var.watch_pipeline || var.watch_table_management
   rules                           = local.rules
 }

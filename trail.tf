@@ -4,24 +4,28 @@
 #
 # With create_trail = false none of this file's resources exist: the subscription filter reads
 # existing_log_group_name (checked at the bottom of this file), and the trail's owner adds the selectors
-# of the required_advanced_event_selectors output to their trail.
+# of the required_advanced_event_selectors output to their trail (a multi-Region trail when
+# multi_region_reason says so).
 #
-# Single-Region on purpose: table ARNs carry the Region, so data events of these tables only occur here,
-# and the pipeline's resources live here too. A multi-Region trail would add every other Region's write
-# management events (billed as a second copy) for nothing the Lambda alerts on. For the same reason global
-# service events (IAM, STS, CloudFront) are off: the Lambda does not alert on them.
+# Single-Region while every watched table is in the provider's Region: table ARNs carry the Region, so data
+# events of these tables only occur here, and the pipeline's resources live here too; a multi-Region trail
+# would add every other Region's write management events (billed as a second copy) for nothing the Lambda
+# alerts on. A watched table in another Region (table_arns) makes it multi-Region (modules/selectors says
+# why, output multi_region_reason): a single-Region trail logs data events only of its own Region's
+# resources. CloudTrail requires a multi-Region trail to include global service events (IAM, STS), so
+# those come with it; the Lambda then alerts on IAM changes to the module's own roles (tamper).
 
 resource "aws_cloudtrail" "this" {
   count = var.create_trail ? 1 : 0
 
-  #checkov:skip=CKV_AWS_67:Deliberately single-Region: the watched tables and the pipeline are regional (see comment above).
+  #checkov:skip=CKV_AWS_67:Multi-Region exactly when a watched table is in another Region (see comment above); otherwise the watched tables and the pipeline are regional.
   #checkov:skip=CKV_AWS_252:Nobody consumes per-file SNS notifications; alerts come from the CloudWatch Logs subscription.
   name                          = local.trail_name
   s3_bucket_name                = aws_s3_bucket.this[0].id
   kms_key_id                    = local.kms_key_arn
   enable_log_file_validation    = true
-  is_multi_region_trail         = false
-  include_global_service_events = false
+  is_multi_region_trail         = module.selectors.multi_region
+  include_global_service_events = module.selectors.multi_region
   enable_logging                = true
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*" # the provider wants the ":*"
   cloud_watch_logs_role_arn     = aws_iam_role.trail[0].arn

@@ -20,23 +20,36 @@ variable "name" {
 }
 
 variable "table_names" {
-  description = "Names of the DynamoDB tables to watch, in the provider's account and Region. Each becomes one resources.ARN value of the trail's data-event selector."
+  description = "DynamoDB tables to watch in the provider's account and Region, by name. An entry ending in `*` is a family: every table whose name starts with the text before the `*` (tenant-*), now and later, for one selector value. Each name costs one value of CloudTrail's 500 per trail (README, Large estates)."
   type        = list(string)
+  default     = []
   nullable    = false
 
   validation {
-    condition     = length(var.table_names) > 0
-    error_message = "List at least one DynamoDB table name in table_names."
-  }
-
-  validation {
-    condition     = alltrue([for t in var.table_names : can(regex("^[A-Za-z0-9_.-]{3,255}$", t))])
-    error_message = "Every entry of table_names must be a DynamoDB table name (3-255 characters: letters, digits, '_', '-', '.'), not an ARN."
+    condition     = alltrue([for t in var.table_names : can(regex("^([A-Za-z0-9_.-]{3,255}|[A-Za-z0-9_.-]{1,254}[*])$", t))])
+    error_message = "Every entry of table_names must be a DynamoDB table name (3-255 characters: letters, digits, '_', '-', '.'), or a family: a name prefix followed by one `*` (tenant-*). Not an ARN: tables in other Regions go in table_arns."
   }
 
   validation {
     condition     = length(distinct(var.table_names)) == length(var.table_names)
     error_message = "table_names lists a table more than once."
+  }
+}
+
+variable "table_arns" {
+  description = "DynamoDB tables to watch by ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME), for tables in other Regions of this account such as global table replicas; an ARN ending in `*` is a family. A table outside the provider's Region makes the trail multi-Region (output multi_region_reason)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.table_arns : can(regex("^arn:(aws|aws-cn|aws-us-gov):dynamodb:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:table/([A-Za-z0-9_.-]{3,255}|[A-Za-z0-9_.-]{1,254}[*])$", a))])
+    error_message = "Every entry of table_arns must be a DynamoDB table ARN, arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME (Region such as eu-west-1, 12-digit account), or a family ARN ending in table/NAMEPREFIX*; not an index, stream or backup ARN."
+  }
+
+  validation {
+    condition     = length(distinct(var.table_arns)) == length(var.table_arns)
+    error_message = "table_arns lists a table more than once."
   }
 }
 
@@ -92,8 +105,15 @@ variable "track_reads" {
   nullable    = false
 }
 
+variable "track_stream_reads" {
+  description = "Also log and alert on stream reads (GetRecords, GetShardIterator) of the watched tables: reading a stream reads every changed item. A stream consumer (a Lambda event source mapping) polls each shard about 4 times a second, about 10 million events a month per shard: allow its role as arn:PARTITION:iam::ACCOUNT:role/NAME (or role/PREFIX*, no path) so the trail excludes it (output allowed_patterns_decided_by_lambda lists what is not excluded). Off: an eventName condition leaves stream calls out of the trail (2 selector values)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "watch_pipeline" {
-  description = "Alert when anyone not in allowed_management_role_arns changes or stops this pipeline (trail, log groups, subscription, function, queue, key, parameters, bucket). Adds write management events to the trail."
+  description = "Alert when anyone not in allowed_management_role_arns changes or stops this pipeline (trail, log groups, subscription, function, queue, key, parameters, bucket; the module's IAM roles too when the trail is multi-Region and so logs IAM). Adds write management events to the trail."
   type        = bool
   default     = true
   nullable    = false

@@ -13,12 +13,53 @@ variables {
   alarm_actions = ["arn:aws:sns:us-east-1:123456789012:oncall"]
 }
 
-run "empty_table_list" {
+run "no_table_at_all" {
+  # table_names may be empty when table_arns names the tables; with neither, nothing would be watched.
   command = plan
   variables {
     table_names = []
   }
+  expect_failures = [terraform_data.configuration]
+}
+
+run "family_in_the_middle_or_bare_wildcard" {
+  command = plan
+  variables {
+    table_names = ["ten*ant", "*"]
+  }
   expect_failures = [var.table_names]
+}
+
+run "table_arns_reject_names_streams_and_indexes" {
+  command = plan
+  variables {
+    table_arns = [
+      "orders",
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-date",
+      "arn:aws:dynamodb:Europe:123456789012:table/orders",
+    ]
+  }
+  expect_failures = [var.table_arns]
+}
+
+run "table_arns_of_another_account_or_partition" {
+  command = plan
+  variables {
+    table_arns = [
+      "arn:aws:dynamodb:eu-west-1:999999999999:table/orders",
+      "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/orders",
+    ]
+  }
+  expect_failures = [terraform_data.configuration]
+}
+
+run "duplicate_table_arns" {
+  command = plan
+  variables {
+    table_arns = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"]
+  }
+  expect_failures = [var.table_arns]
 }
 
 run "table_arn_instead_of_name" {

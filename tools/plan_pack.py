@@ -224,6 +224,18 @@ def _fill_unknowns(value: Json, unknown: Json) -> Json:
     return value
 
 
+def _drop_empty_lists(node: Json) -> Json:
+    """``node`` without the empty lists in its objects: Terraform prints an unset list argument of a block as
+    ``[]``, which terraform-compliance's ``When it has`` reads as present (so a scenario for a property that
+    no block sets would fail instead of being skipped). A ``must contain`` on such a property fails either
+    way, as it should."""
+    if isinstance(node, dict):
+        return {k: _drop_empty_lists(v) for k, v in node.items() if v != []}
+    if isinstance(node, list):
+        return [_drop_empty_lists(v) for v in node]
+    return node
+
+
 def known_or_marked(change: dict[str, Any]) -> Json:
     """A planned change's ``after`` with every value known only after apply replaced by :data:`MARKER`."""
     return _fill_unknowns(copy.deepcopy(change.get("after") or {}), change.get("after_unknown") or {})
@@ -360,6 +372,7 @@ def prepare(plan: Plan, checks: list[Check], modules: list[str] | None = None) -
         for check in checks:
             if rc["type"] in check.types and not check.absent:
                 after = _open_unknown_blocks(after, check.path)
+        after = _drop_empty_lists(after)
         for key, expression in expressions.items():
             refs = _references(expression)
             if refs:

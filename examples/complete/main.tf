@@ -17,11 +17,13 @@ module "dynamodb_access_alerts" {
 
   name        = "ddb-alerts-${var.environment}"
   table_names = var.table_names
+  table_arns  = var.table_arns
 
   allowed_role_arns               = var.allowed_role_arns
   allowed_management_role_arns    = var.allowed_management_role_arns
   exclude_allowed_roles_at_source = true
   track_reads                     = var.track_reads
+  track_stream_reads              = var.track_stream_reads
 
   slack_webhook_url                    = var.slack_webhook_url
   slack_webhook_url_ssm_parameter_name = var.slack_webhook_url_ssm_parameter_name

@@ -97,3 +97,13 @@ output "canary" {
   description = "The end-to-end canary (table, role, schedule, alarm, interval and window in minutes); null when off."
   value       = module.dynamodb_access_alerts.canary
 }
+
+output "multi_region_reason" {
+  description = "Why the trail is multi-Region (null when it is not)."
+  value       = module.dynamodb_access_alerts.multi_region_reason
+}
+
+output "selector_value_count" {
+  description = "Selector values used, out of CloudTrail's 500 per trail."
+  value       = module.dynamodb_access_alerts.selector_value_count
+}

@@ -15,8 +15,14 @@ variable "region" {
 }
 
 variable "table_names" {
-  description = "DynamoDB tables to watch."
+  description = "DynamoDB tables to watch in var.region, by name; NAMEPREFIX* is a family (every table whose name starts with NAMEPREFIX)."
   type        = list(string)
+}
+
+variable "table_arns" {
+  description = "DynamoDB tables to watch by ARN, e.g. global table replicas in other Regions (the trail becomes multi-Region)."
+  type        = list(string)
+  default     = []
 }
 
 variable "allowed_role_arns" {
@@ -33,6 +39,12 @@ variable "allowed_management_role_arns" {
 
 variable "track_reads" {
   description = "Alert on reads too, not only writes."
+  type        = bool
+  default     = true
+}
+
+variable "track_stream_reads" {
+  description = "Alert on stream reads (GetRecords, GetShardIterator) too; exclude stream consumers' roles (see the module's README, Large estates)."
   type        = bool
   default     = true
 }

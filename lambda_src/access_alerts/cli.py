@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME_OR_ARN",
-        help="monitored table name or ARN (repeatable); default: every DynamoDB table",
+        help="monitored table name or ARN (repeatable), NAMEPREFIX* or ...:table/NAMEPREFIX* for a family; "
+        "default: every DynamoDB table",
     )
     replay.add_argument(
         "--format",

@@ -61,6 +61,7 @@ _FIELDS: Final = (
     "default_destinations",
     "routes",
     "canary",
+    "home",
 )
 _PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn")
 _PIPELINE_LIST_FIELDS: Final = (
@@ -78,6 +79,10 @@ _CANARY_TABLE_ARN: Final = re.compile(
 _CANARY_ROLE_ARN: Final = re.compile(
     r"arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}"
 )
+_HOME_FIELDS: Final = ("partition", "account", "region")
+PARTITIONS: Final = ("aws", "aws-cn", "aws-us-gov")
+_ACCOUNT: Final = re.compile(r"[0-9]{12}")
+_REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -202,9 +207,19 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Home:
+    """Where the function (and the trail, its log group) lives. Watched tables may be in other Regions."""
+
+    partition: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     policy: PolicySettings
     delivery: DeliverySettings
+    home: Home | None = None  # None only for settings built without a document (replay flags)
 
 
 # -- where the document comes from ------------------------------------------------------------------
@@ -417,6 +432,21 @@ def _canary(value: object) -> CanarySettings | None:
     return CanarySettings(table_arn=table_arn, role_arn=role_arn)
 
 
+def _home(value: object) -> Home:
+    obj = _object(value, "home")
+    _exact_fields(obj, "home", _HOME_FIELDS)
+    partition = _string(obj["partition"], "home.partition")
+    if partition not in PARTITIONS:
+        raise ConfigError(f"home.partition must be one of {', '.join(PARTITIONS)}, got {partition!r:.20}")
+    account = _string(obj["account"], "home.account")
+    if not _ACCOUNT.fullmatch(account):
+        raise ConfigError(f"home.account must be a 12-digit account id, got {account!r:.20}")
+    region = _string(obj["region"], "home.region")
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"home.region must be a Region name such as us-east-1, got {region!r:.30}")
+    return Home(partition=partition, account=account, region=region)
+
+
 def parse_document(document: object, *, local: bool = False) -> Config:
     """Validate a parsed configuration document (version 1) and build the settings.
 
@@ -449,7 +479,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
     delivery = DeliverySettings(
         routing=routing, name=name, key_values=key_values, key_hash_ssm_parameter=key_hash_parameter
     )
-    return Config(policy=policy, delivery=delivery)
+    return Config(policy=policy, delivery=delivery, home=_home(top["home"]))
 
 
 def routing_from(destinations: object, routes: object, defaults: object, *, local: bool) -> Routing:

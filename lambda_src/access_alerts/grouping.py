@@ -1,9 +1,10 @@
 """Group the alerts of one invocation so a storm becomes a handful of messages, and order them fairly.
 
-Data (and unparseable) alerts with the same principal (identity + session), the same tables and the same
-access kind become one :class:`AlertGroup`. Tamper and control-plane alerts start as one group per record.
-Groups keep every eventID (duplicates are recognised by them) but only a bounded sample of everything else,
-so memory stays flat however big the storm.
+Data (and unparseable) alerts with the same principal (identity + session), the same tables, the same
+access kind and the same Region become one :class:`AlertGroup` (a table and its replica in another Region
+share a name, but each message links to the console of one Region). Tamper and control-plane alerts start as
+one group per record. Groups keep every eventID (duplicates are recognised by them) but only a bounded sample
+of everything else, so memory stays flat however big the storm.
 
 Fairness (docs/delivery.md): a caller cannot crowd out another one.
 
@@ -282,7 +283,8 @@ def _fine_key(decision: Decision, position: int) -> tuple[object, ...]:
     event = decision.event
     principal = event.principal if event else None
     tables = tuple(sorted(set(event.tables))) if event else ()
-    return (kind, _principal_key(principal), tables, event.access if event else None)
+    region = event.region if event else None
+    return (kind, _principal_key(principal), tables, event.access if event else None, region)
 
 
 def _bucket(decision: Decision) -> tuple[object, ...]:

@@ -9,7 +9,6 @@ the pipeline's resources (:mod:`access_alerts.tamper`) and control-plane calls o
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,7 @@ from access_alerts import rules
 from access_alerts.allowlist import AllowList, PatternError
 from access_alerts.canary import CANARY_MATCH, CanaryWatch
 from access_alerts.decode import is_health_check
-from access_alerts.identity import role_path_known, split_arn
+from access_alerts.identity import role_path_known
 from access_alerts.model import (
     AccessEvent,
     AlertKind,
@@ -26,24 +25,10 @@ from access_alerts.model import (
     PolicySettings,
     SubscriptionPayload,
 )
-from access_alerts.records import RecordError, is_dynamodb, parse_record, table_of_arn
+from access_alerts.records import RecordError, is_dynamodb, parse_record
+from access_alerts.tables import WatchedTables
 from access_alerts.tamper import PipelineWatch
 from access_alerts.text import first_line
-
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
-
-
-def _table_entry_ok(entry: object) -> bool:
-    """A table name, or the ARN of a table (not of an index, stream or backup)."""
-    if not isinstance(entry, str) or not entry:
-        return False
-    if not entry.startswith("arn:"):
-        return _TABLE_NAME.fullmatch(entry) is not None
-    parts = split_arn(entry)
-    if parts is None or parts[1] != "dynamodb" or not parts[4].startswith("table/"):
-        return False
-    name = parts[4][len("table/") :]
-    return bool(name) and "/" not in name
 
 
 def _alert(
@@ -87,12 +72,6 @@ class Policy:
     def __init__(self, settings: PolicySettings, *, monitor_all_tables: bool = False) -> None:
         self.settings = settings
         self.monitor_all_tables = monitor_all_tables
-        for entry in settings.tables:
-            if not _table_entry_ok(entry):
-                raise PatternError(
-                    f"tables entry {entry!r} is neither a table name nor a "
-                    "DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)"
-                )
         self._canary: CanaryWatch | None = None
         if settings.canary is not None:
             try:
@@ -100,28 +79,23 @@ class Policy:
             except ValueError as exc:
                 raise PatternError(str(exc)) from None
         watched = settings.tables + ((settings.canary.table_arn,) if settings.canary is not None else ())
-        self._names = frozenset(t for t in watched if not t.startswith("arn:"))
-        self._arns = frozenset(t for t in watched if t.startswith("arn:"))
-        self._arn_names = frozenset(found[0] for t in self._arns if (found := table_of_arn(t)))
+        self._tables = WatchedTables(watched)
         self.allowed = AllowList(settings.allowed, label="allowed")
         self.allowed_management = AllowList(settings.allowed_management, label="allowed_management")
         self._pipeline = PipelineWatch(settings.pipeline)
 
     # -- tables -------------------------------------------------------------------------------------
     def monitored_tables(self, event: AccessEvent) -> tuple[str, ...]:
-        """The event's tables that are watched (names). A name without a known ARN matches an ARN
-        entry of the same name (fail closed)."""
+        """The event's tables that are watched (names), exact or by family
+        (:class:`~access_alerts.tables.WatchedTables`)."""
         if self.monitor_all_tables:
             return event.tables
-        out: list[str] = []
-        for name in event.tables:
-            if name in self._names:
-                out.append(name)
-            elif name in self._arn_names:
-                with_arn = [a for a in event.table_arns if a.endswith("/" + name)]
-                if not with_arn or any(a in self._arns for a in with_arn):
-                    out.append(name)
-        return tuple(out)
+        suffixes = {name: "/" + name for name in event.tables}
+        return tuple(
+            name
+            for name in event.tables
+            if self._tables.watches(name, [a for a in event.table_arns if a.endswith(suffixes[name])])
+        )
 
     # -- deciding -----------------------------------------------------------------------------------
     def evaluate_payload(self, payload: SubscriptionPayload) -> list[Decision]:

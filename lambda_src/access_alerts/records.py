@@ -124,11 +124,12 @@ class _Collector:
     :meth:`scan` hands each known request parameter to the method that reads it (see ``_READERS``).
     """
 
-    __slots__ = ("arns", "keys", "names", "statements", "tables")
+    __slots__ = ("arns", "keys", "names", "statements", "streams", "tables")
 
     def __init__(self) -> None:
         self.tables: dict[str, None] = {}  # names, in order of appearance
         self.arns: dict[str, None] = {}  # table ARNs, in order of appearance
+        self.streams: dict[str, None] = {}  # stream ARNs (TABLE_ARN/stream/LABEL), in order of appearance
         self.keys: list[Any] = []
         self.names: dict[str, None] = {}  # attribute names
         self.statements: list[str] = []
@@ -143,7 +144,8 @@ class _Collector:
 
     # -- one method per kind of request parameter --------------------------------------------------
     def table(self, value: object) -> None:
-        """A table name, or any DynamoDB ARN that names a table (index, stream, backup, ...)."""
+        """A table name, or any DynamoDB ARN that names a table (index, stream, backup, ...). A stream ARN
+        counts as its table (reading a stream reads the table's items) and is kept to be named."""
         if not isinstance(value, str) or not value:
             return
         if value.startswith("arn:"):
@@ -151,6 +153,8 @@ class _Collector:
             if found is not None:
                 self.tables[found[0]] = None
                 self.arns[found[1]] = None
+                if value.startswith(found[1] + "/stream/"):
+                    self.streams[value] = None
         elif "/" not in value and len(value) <= 1024:
             self.tables[value] = None
 
@@ -394,6 +398,10 @@ def parse_record(record: Mapping[str, Any]) -> AccessEvent:
     targets: tuple[str, ...] = ()
     if category == "management" and dynamodb:
         target = _table_target(params, table_arns, tables)
+    elif dynamodb and found.streams:
+        # A stream read (GetRecords, GetShardIterator) is a read of the table; the message names the stream.
+        # Its record lists the stream alone or the stream and the table in `resources`: same result.
+        target = next(iter(found.streams))
     elif category == "management":
         targets = management_targets(params, resources_arns(record), record.get("responseElements"))
         target = targets[0] if targets else None

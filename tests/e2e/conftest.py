@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import estate
 from tests.e2e.deployment import Deployment, deployed, require_or_skip
 from tools.sandbox import EXAMPLE, VAR_FILE, WEBHOOK_PARAMETER, Emulator, provide_destinations
 from tools.tf import TerraformSetupError, find_terraform
@@ -57,15 +58,17 @@ def destinations_receiver() -> Iterator[WebhookReceiver]:
 def deployment(
     emulator: Emulator, receiver: WebhookReceiver, destinations_receiver: WebhookReceiver, e2e_workdir: Path
 ) -> Iterator[Deployment]:
-    """examples/complete with envs/prod.tfvars. prod.tfvars names SSM parameters that the platform team
-    manages: they are created first, holding the receivers' URLs (and a bot token and signing secret), with
-    the on-call SNS topic and a queue subscribed to it (tools/sandbox.py: provide_destinations). The Slack
-    app destination posts to the stand-in's chat.postMessage (the example's slack_api_url)."""
+    """examples/complete with envs/prod.tfvars, then tests/e2e/estate.py's variables (300 tables by name
+    besides prod's family and replica: issue 10's estate, shared by every e2e test). prod.tfvars names SSM
+    parameters that the platform team manages: they are created first, holding the receivers' URLs (and a bot
+    token and signing secret), with the on-call SNS topic and a queue subscribed to it (tools/sandbox.py:
+    provide_destinations). The Slack app destination posts to the stand-in's chat.postMessage (the example's
+    slack_api_url)."""
     emulator.client("ssm").put_parameter(
         Name=WEBHOOK_PARAMETER, Type="SecureString", Value=receiver.url, Overwrite=True
     )
     provide_destinations(emulator, destinations_receiver)
-    overrides = {"slack_api_url": destinations_receiver.slack_api_url}
+    overrides = {**estate.VARIABLES, "slack_api_url": destinations_receiver.slack_api_url}
     try:
         with deployed(
             emulator, receiver, e2e_workdir, EXAMPLE, var_files=[VAR_FILE], variables=overrides

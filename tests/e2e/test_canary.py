@@ -101,7 +101,7 @@ def test_canary_table_is_in_the_trail_selector(deployment: Deployment) -> None:
         for s in selectors
         for f in s["FieldSelectors"]
         if f["Field"] == "resources.ARN"
-        for v in f["Equals"]
+        for v in f.get("Equals", [])
     ]
     assert f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{c['table_name']}" in arns
 

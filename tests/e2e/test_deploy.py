@@ -19,6 +19,8 @@ pytestmark = pytest.mark.e2e
 # Module defaults for variables the example may leave out.
 DEFAULTS: dict[str, Any] = {
     "track_reads": True,
+    "track_stream_reads": True,
+    "table_arns": [],
     "exclude_allowed_roles_at_source": True,
     "watch_pipeline": True,
     "watch_table_management": True,
@@ -73,6 +75,8 @@ def test_trail_logs_to_the_log_group_with_validation_and_kms(deployment: Deploym
 
 
 def test_advanced_selectors_select_exactly_the_listed_tables(deployment: Deployment) -> None:
+    """Exact tables (table_names and table_arns) in one data selector, families (NAMEPREFIX*) as
+    resources.ARN starts_with in another: operators are never mixed in one field selector."""
     selectors = deployment.client("cloudtrail").get_event_selectors(
         TrailName=deployment.outputs["trail_arn"]
     )["AdvancedEventSelectors"]
@@ -81,27 +85,49 @@ def test_advanced_selectors_select_exactly_the_listed_tables(deployment: Deploym
         f = fields(s)
         by_category.setdefault(f["eventCategory"]["Equals"][0], []).append(f)
     assert set(by_category) == {"Data", "Management"}
-    (data,) = by_category["Data"]
-    assert data["resources.type"]["Equals"] == ["AWS::DynamoDB::Table"]
-    tables = list(var(deployment, "table_names"))
+    entries = {f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{t}" for t in var(deployment, "table_names")}
+    entries |= set(var(deployment, "table_arns"))
     if deployment.outputs["canary"] is not None:  # the canary's table is logged like a watched one
-        tables.append(deployment.outputs["canary"]["table_name"])
-    expected_arns = sorted(f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{t}" for t in tables)
-    assert sorted(data["resources.ARN"]["Equals"]) == expected_arns
-    assert set(data["resources.ARN"]) == {"Field", "Equals"}, "no prefixes or wildcards on table ARNs"
-    if var(deployment, "track_reads"):
-        assert "readOnly" not in data
-    else:
-        assert data["readOnly"]["Equals"] == ["false"]
+        entries.add(f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{deployment.outputs['canary']['table_name']}")
+    exact = sorted(a for a in entries if not a.endswith("*"))
+    families = sorted(a.removesuffix("*") for a in entries if a.endswith("*"))
+    data_selectors = by_category["Data"]
+    assert len(data_selectors) == (1 if exact else 0) + (1 if families else 0)
+    selected_exact = [d["resources.ARN"] for d in data_selectors if "Equals" in d["resources.ARN"]]
+    selected_families = [d["resources.ARN"] for d in data_selectors if "StartsWith" in d["resources.ARN"]]
+    assert [sorted(r["Equals"]) for r in selected_exact] == ([exact] if exact else [])
+    assert [sorted(r["StartsWith"]) for r in selected_families] == ([families] if families else [])
     prefixes = expected_exclusion_prefixes(var(deployment, "allowed_role_arns"))
-    if var(deployment, "exclude_allowed_roles_at_source") and prefixes:
-        assert sorted(data["userIdentity.arn"]["NotStartsWith"]) == prefixes
-    else:
-        assert "userIdentity.arn" not in data
-    assert set(data) <= {"eventCategory", "resources.type", "resources.ARN", "readOnly", "userIdentity.arn"}
+    for data in data_selectors:
+        assert data["resources.type"]["Equals"] == ["AWS::DynamoDB::Table"]
+        assert len([k for k in data["resources.ARN"] if k != "Field"]) == 1, "one operator per field"
+        if var(deployment, "track_reads"):
+            assert "readOnly" not in data
+        else:
+            assert data["readOnly"]["Equals"] == ["false"]
+        if var(deployment, "exclude_allowed_roles_at_source") and prefixes:
+            assert sorted(data["userIdentity.arn"]["NotStartsWith"]) == prefixes
+        else:
+            assert "userIdentity.arn" not in data
+        allowed_fields = {"eventCategory", "resources.type", "resources.ARN", "readOnly", "userIdentity.arn"}
+        if var(deployment, "track_reads") and not var(deployment, "track_stream_reads"):
+            assert sorted(data["eventName"]["NotEquals"]) == ["GetRecords", "GetShardIterator"]
+            allowed_fields.add("eventName")
+        assert set(data) <= allowed_fields
     (management,) = by_category["Management"]
     assert management["readOnly"]["Equals"] == ["false"], "management events: writes only"
     assert set(management) == {"eventCategory", "readOnly"}
+
+
+def test_trail_is_multi_region_exactly_when_a_table_is_elsewhere(deployment: Deployment) -> None:
+    regions = {a.split(":")[3] for a in var(deployment, "table_arns")} | {REGION}
+    trail = deployment.client("cloudtrail").get_trail(Name=deployment.outputs["trail_arn"])["Trail"]
+    multi = regions != {REGION}
+    assert trail["IsMultiRegionTrail"] is multi
+    assert trail["IncludeGlobalServiceEvents"] is multi, "CloudTrail requires both together"
+    reason = deployment.outputs["multi_region_reason"]
+    assert (reason is not None) is multi
+    assert all(r in reason for r in regions - {REGION}) if multi else True
 
 
 def test_log_group_retention_and_kms(deployment: Deployment) -> None:
@@ -160,7 +186,10 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     assert hashlib.sha256(raw).hexdigest() == env["ACCESS_ALERTS_CONFIG_SHA256"]
     assert document["version"] == 1
     assert document["name"] == deployment.variables.get("name", fn["FunctionName"])
-    assert {t.rsplit("/", 1)[-1] for t in document["tables"]} == set(var(deployment, "table_names"))
+    home_prefix = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
+    expected_tables = {home_prefix + t for t in var(deployment, "table_names")}
+    assert document["tables"] == sorted(expected_tables | set(var(deployment, "table_arns")))
+    assert document["home"] == {"partition": "aws", "account": ACCOUNT, "region": REGION}
     assert document["allowed"] == var(deployment, "allowed_role_arns")
     assert document["allowed_management"] == var(deployment, "allowed_management_role_arns")
     assert document["watch_pipeline"] == var(deployment, "watch_pipeline")
@@ -179,6 +208,9 @@ def test_function_configuration_and_environment(deployment: Deployment) -> None:
     assert pipeline["function_name"] == fn["FunctionName"]
     assert deployment.log_group in pipeline["log_group_names"]
     assert env["ACCESS_ALERTS_CONFIG_PARAMETER"] in pipeline["ssm_parameter_names"]
+    name = fn["FunctionName"]
+    assert pipeline["role_names"][:2] == [f"{name}-lambda", f"{name}-cloudtrail-logs"]
+    assert fn["Role"].rsplit("/", 1)[-1] == pipeline["role_names"][0]
     # The webhook never travels in the environment or the document.
     for text in [*env.values(), raw.decode()]:
         assert deployment.receiver.url not in text

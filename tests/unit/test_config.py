@@ -17,6 +17,7 @@ from access_alerts import config as config_mod
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
+    Home,
     check_webhook_url,
     delivery_settings_for_cli,
     load_config,
@@ -64,6 +65,7 @@ def full_document() -> dict[str, Any]:
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
         "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
 
@@ -149,6 +151,7 @@ def test_every_field_is_read() -> None:
         role_names=("prod-alerts-lambda", "prod-alerts-canary"),
     )
     assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
+    assert cfg.home == Home(partition="aws", account=A, region="eu-west-1")
     assert cfg.delivery == DeliverySettings(
         routing=hook_routing("/p/webhook"),
         name="prod-alerts",
@@ -280,6 +283,14 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("home", ..., "the document lacks the field(s) home"),
+        ("home", "us-east-1", "home must be an object, got a string"),
+        ("home.zone", "a", "home has unknown field(s) zone"),
+        ("home.region", ..., "home lacks the field(s) region"),
+        ("home.partition", "aws-eu", "home.partition must be one of aws, aws-cn, aws-us-gov"),
+        ("home.account", "12345", "home.account must be a 12-digit account id"),
+        ("home.region", "Europe", "home.region must be a Region name such as us-east-1"),
+        ("home.region", None, "home.region must be a non-empty string, got null"),
         ("canary", ..., "the document lacks the field(s) canary"),
         ("canary", [], "canary must be an object, got an array"),
         ("canary.schedule", "s", "canary has unknown field(s) schedule"),

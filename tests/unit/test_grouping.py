@@ -57,6 +57,19 @@ def test_read_and_write_are_separate_groups_with_sorted_distinct_apis() -> None:
     assert groups[0].event_ids == ("1", "3", "4")
 
 
+def test_a_table_and_its_replica_in_another_region_are_separate_groups() -> None:
+    d = [
+        alert(access_event(event_id="1", region="us-east-1")),
+        alert(access_event(event_id="2", region="eu-west-1")),
+        alert(access_event(event_id="3", region="us-east-1")),
+    ]
+    groups = group_alerts(d)
+    assert [(g.tables, g.regions, g.event_ids) for g in groups] == [
+        (("Orders",), ("us-east-1",), ("1", "3")),
+        (("Orders",), ("eu-west-1",), ("2",)),
+    ]
+
+
 def test_tamper_and_control_plane_are_never_merged_and_come_first() -> None:
     data = storm(3)
     tamper = [

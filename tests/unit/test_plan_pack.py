@@ -66,13 +66,14 @@ def test_the_pack_is_read_from_its_feature_files() -> None:
     (actions,) = _check("No wildcard actions in inline role policies")
     assert actions.types == ("aws_iam_role_policy", "aws_iam_policy")
     assert actions.path == ("policy", "Statement", "Action")
-    widening = _check("No selector widens by prefix or suffix")
-    assert {c.path[-1] for c in widening if c.absent} == {
-        "starts_with",
-        "ends_with",
-        "not_equals",
-        "not_ends_with",
-    }
+    widening = _check("No selector widens by suffix")
+    assert {c.path[-1] for c in widening if c.absent} == {"ends_with", "not_ends_with"}
+    (family,) = [
+        c
+        for c in _check("A family selects tables by a non-empty table-name prefix, nothing wider")
+        if c.reads_value
+    ]
+    assert family.path == ("advanced_event_selector", "field_selector", "starts_with")
 
 
 def test_module_calls_are_found_by_the_module_variables_nested_or_not() -> None:
@@ -205,8 +206,20 @@ def test_an_unknown_block_a_check_reads_through_is_opened_and_deferred() -> None
     assert scenarios == {
         "Selectors use only the fields this product needs",
         "Selected values are DynamoDB tables, given by exact ARN, and writes",
-        "No selector widens by prefix or suffix",
+        "A family selects tables by a non-empty table-name prefix, nothing wider",
+        "No selector widens by suffix",
     }
+
+
+def test_empty_lists_are_dropped_so_a_scenario_for_a_property_nobody_sets_is_skipped() -> None:
+    selector = {"field": "eventCategory", "equals": ["Data"], "starts_with": [], "ends_with": []}
+    after = {"advanced_event_selector": [{"field_selector": [selector]}]}
+    (trail,) = plan_pack.prepare(_plan([_rc("module.alerts.aws_cloudtrail.this", after, {})]), CHECKS).plan[
+        "resource_changes"
+    ]
+    assert trail["change"]["after"]["advanced_event_selector"] == [
+        {"field_selector": [{"field": "eventCategory", "equals": ["Data"]}]}
+    ]
 
 
 def test_a_steady_plan_defers_nothing() -> None:

@@ -22,8 +22,15 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 ACCT = "111122223333"
 
 SETTINGS = PolicySettings(
-    tables=(f"arn:aws:dynamodb:us-east-1:{ACCT}:table/Orders", "Music", "Customers"),
+    tables=(
+        f"arn:aws:dynamodb:us-east-1:{ACCT}:table/Orders",
+        "Music",
+        "Customers",
+        f"arn:aws:dynamodb:us-east-1:{ACCT}:table/tenant-*",  # a family
+        f"arn:aws:dynamodb:eu-west-1:{ACCT}:table/Orders",  # a replica in another Region
+    ),
     allowed=(
+        f"arn:aws:iam::{ACCT}:role/orders-stream-consumer",
         f"arn:aws:iam::{ACCT}:role/service/orders-writer",
         f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ReadOnly_*",
         "dynamodb.amazonaws.com",

@@ -1,15 +1,23 @@
-# Production: three tables, service roles excluded at the trail, people through SSO decided by the Lambda,
-# key values hashed. The webhook URL lives in a SecureString parameter the platform team manages.
+# Production: three tables and a family of per-tenant tables, the orders table's global-table replica in
+# eu-west-1 (so the trail is multi-Region), service roles and the orders stream consumer excluded at the
+# trail, people through SSO decided by the Lambda, key values hashed. The webhook URL lives in a
+# SecureString parameter the platform team manages.
 environment = "prod"
 region      = "us-east-1"
 
-table_names = ["orders", "payments", "customers"]
+# tenant-*: every table whose name starts with "tenant-", now and later, for one selector value.
+table_names = ["orders", "payments", "customers", "tenant-*"]
+# The replica of the orders global table in eu-west-1.
+table_arns = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"]
 
 allowed_role_arns = [
   # Exact role: excluded at the trail (prefix arn:aws:sts::123456789012:assumed-role/orders-service/).
   "arn:aws:iam::123456789012:role/orders-service",
   # Trailing wildcard: excluded at the trail (prefix .../assumed-role/payments-worker-).
   "arn:aws:iam::123456789012:role/payments-worker-*",
+  # The Lambda that consumes the orders table's stream: it polls each shard about 4 times a second, so it
+  # must be excluded at the trail (exact role, no path) or it costs about 10 million events a month a shard.
+  "arn:aws:iam::123456789012:role/orders-stream-consumer",
   # Role with a path: the trail cannot express it exactly; the Lambda allows it.
   "arn:aws:iam::123456789012:role/service-role/customers-sync",
   # SSO read-only permission set, any suffix: decided by the Lambda.
