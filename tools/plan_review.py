@@ -76,6 +76,34 @@ _NORMALISE = (
 )
 
 
+# The shared e2e deployment watches prod's tables plus an estate of generated ones (tests/e2e/estate.py:
+# estate-000, estate-001, ...): a list of them is shortened to its first entry and a count.
+_ESTATE_TABLE = re.compile(r'^(?P<lead>\s*[-+~]?\s*)"arn:aws[a-z-]*:dynamodb:[^"]+:table/estate-\d+",?$')
+
+
+def _shorten_estate_lists(text: str) -> str:
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) > 2:
+            lead = _ESTATE_TABLE.match(run[0])
+            indent = " " * len(lead.group("lead")) if lead else ""
+            out.extend([run[0], f"{indent}# ({len(run) - 1} more tables of the e2e deployment's estate)"])
+        else:
+            out.extend(run)
+        run.clear()
+
+    for line in text.split("\n"):
+        if _ESTATE_TABLE.match(line):
+            run.append(line)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return "\n".join(out)
+
+
 def excerpt(plan_output: str) -> str:
     """What a reviewer reads in ``terraform plan -no-color``: from the actions (or "No changes.") to the
     summary line, with the values that differ on every run (key IDs, hashes, the emulator's port)
@@ -91,6 +119,7 @@ def excerpt(plan_output: str) -> str:
     )
     body = text[start : end if end > 0 else None].rstrip() + "\n"
     body = _PREVIOUS_OUTPUT.sub(_shorten_output, body)
+    body = _shorten_estate_lists(body)
     for pattern, replacement in _NORMALISE:
         body = pattern.sub(replacement, body)
     return body
