@@ -145,6 +145,33 @@ data "aws_iam_policy_document" "bucket" {
       values   = ["bucket-owner-full-control"]
     }
   }
+
+  # An organization trail writes the member accounts' log files under AWSLogs/ORGID/ (CloudTrail User Guide,
+  # "Creating a trail for an organization with the AWS CLI", bucket policy); aws:SourceArn is still this
+  # trail, which the management account owns.
+  dynamic "statement" {
+    for_each = local.organization_id == null ? [] : [local.organization_id]
+    content {
+      sid       = "CloudTrailWriteOrganization"
+      effect    = "Allow"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this[0].arn}/AWSLogs/${statement.value}/*"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "s3:x-amz-acl"
+        values   = ["bucket-owner-full-control"]
+      }
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "this" {

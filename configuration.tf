@@ -47,6 +47,8 @@ locals {
     destinations         = local.all_destinations
     default_destinations = var.default_destinations
     routes               = var.routes
+    # Friendly names shown beside account IDs in alerts (account id -> name).
+    account_names = var.account_names
     # The end-to-end canary (canary.tf): the function counts this role's PutItem on this table as a
     # heartbeat instead of alerting. Null when canary_interval_minutes = 0.
     canary = local.canary_enabled ? {
@@ -80,11 +82,14 @@ locals {
   malformed_allowed_management = [
     for p in var.allowed_management_role_arns : p if !anytrue([for re in local.allow_list_shapes : can(regex(re, p))])
   ]
-  # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME: CloudTrail delivers data events of this account's tables.
-  foreign_table_arns = [
-    for a in var.table_arns : a if split(":", a)[1] != local.partition || split(":", a)[4] != local.account_id
-  ]
-  allow_list_syntax_hint = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
+  # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME. A trail logs only its own partition. An account trail
+  # logs only its own account's calls; an organization trail (organization_trail = true, or with
+  # create_trail = false an existing organization trail's log group, which the module cannot inspect) logs
+  # every member account's too.
+  other_partition_table_arns = [for a in var.table_arns : a if split(":", a)[1] != local.partition]
+  member_table_arns          = [for a in var.table_arns : a if split(":", a)[1] == local.partition && split(":", a)[4] != local.account_id]
+  member_tables_allowed      = var.organization_trail || !var.create_trail
+  allow_list_syntax_hint     = "Each entry must be arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME, arn:PARTITION:iam::ACCOUNT:root, arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION, arn:PARTITION:sts::ACCOUNT:federated-user/NAME (PARTITION aws, aws-cn or aws-us-gov; ACCOUNT 12 digits or *; `*` wildcards allowed in names) or a service principal such as dynamodb.amazonaws.com (shapes: lambda_src/access_alerts/rules.json, syntax: docs/allow-list.md)."
 }
 
 resource "terraform_data" "configuration" {
@@ -96,8 +101,12 @@ resource "terraform_data" "configuration" {
       error_message = "Watch at least one table: list table names (or families such as tenant-*) in table_names, or table ARNs in table_arns."
     }
     precondition {
-      condition     = length(local.foreign_table_arns) == 0
-      error_message = "table_arns must name tables of this deployment's account ${local.account_id} in partition ${local.partition} (other Regions are fine); these are not: ${jsonencode(local.foreign_table_arns)}. Watching another account's tables needs a trail in that account (or an organization trail)."
+      condition     = length(local.other_partition_table_arns) == 0
+      error_message = "table_arns must name tables in this deployment's partition ${local.partition} (a trail logs only its own partition); these are not: ${jsonencode(local.other_partition_table_arns)}. Deploy the module once per partition."
+    }
+    precondition {
+      condition     = local.member_tables_allowed || length(local.member_table_arns) == 0
+      error_message = "table_arns names tables of other accounts than this deployment's ${local.account_id}: ${jsonencode(local.member_table_arns)}. The module's own trail logs only its account's calls: set organization_trail = true (applied in the organization's management account) to watch member accounts' tables, or deploy the module in each account (examples/multi-account)."
     }
     precondition {
       condition     = length(local.malformed_allowed) == 0

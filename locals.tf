@@ -52,6 +52,10 @@ locals {
   # The trail the alerts come from, when known: watched for tamper and shown in the outputs.
   watched_trail_arn = var.create_trail ? local.trail_arn : var.existing_trail_arn
 
+  # The organization's ID (o-...) when the module's trail is an organization trail: its member accounts'
+  # log files go to AWSLogs/ORGID/ in the bucket and to ORGID_* streams of the log group.
+  organization_id = one(data.aws_organizations_organization.this[*].id)
+
   # ------------------------------------------------------------------------------------------ webhook
   # The URL is sensitive; whether it was given is not. nonsensitive() lets it decide `count`.
   webhook_url_given       = nonsensitive(var.slack_webhook_url != null)

@@ -27,6 +27,7 @@ resource "aws_cloudtrail" "this" {
   is_multi_region_trail         = module.selectors.multi_region
   include_global_service_events = module.selectors.multi_region
   enable_logging                = true
+  is_organization_trail         = var.organization_trail
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*" # the provider wants the ":*"
   cloud_watch_logs_role_arn     = aws_iam_role.trail[0].arn
   tags                          = local.tags
@@ -108,10 +109,17 @@ data "aws_iam_policy_document" "trail" {
   count = var.create_trail ? 1 : 0
 
   statement {
-    sid       = "WriteOwnLogGroupOnly"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.trail[0].arn}:log-stream:${local.account_id}_CloudTrail_${local.region}*"]
+    sid     = "WriteOwnLogGroupOnly"
+    effect  = "Allow"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = concat(
+      ["${aws_cloudwatch_log_group.trail[0].arn}:log-stream:${local.account_id}_CloudTrail_${local.region}*"],
+      # An organization trail delivers the member accounts' events to streams whose names start with the
+      # organization's ID (ORGID_ACCOUNT_CloudTrail_REGION). Unverified: the "Role policy document" page
+      # above says an organization trail's role needs more than the default policy, but the copy checked
+      # here was cut before its example; ORGID_* is the narrowest grant that covers that naming.
+      local.organization_id == null ? [] : ["${aws_cloudwatch_log_group.trail[0].arn}:log-stream:${local.organization_id}_*"],
+    )
   }
 
   # CloudWatch Logs may use the log group's key on behalf of the role that writes to it (kms:ViaService;
@@ -140,6 +148,34 @@ resource "aws_iam_role_policy" "trail" {
   name   = "write-${var.name}-trail-log-group"
   role   = aws_iam_role.trail[0].id
   policy = data.aws_iam_policy_document.trail[0].json
+}
+
+# --------------------------------------------------------------------------------- organization trail
+
+# Read only with organization_trail = true (needs organizations:DescribeOrganization, and in the management
+# account the provider also lists the accounts, roots and enabled service principals). Checked here, at
+# plan time, rather than by CloudTrail at apply: an organization trail belongs to the management account
+# even when a delegated administrator creates it (CloudTrail User Guide, "Organization delegated
+# administrator"), and so does the log group it delivers to, which this module creates and subscribes its
+# function to; CloudTrail needs all features and trusted access ("Prepare for creating a trail for your
+# organization").
+data "aws_organizations_organization" "this" {
+  count = var.organization_trail ? 1 : 0
+
+  lifecycle {
+    precondition {
+      condition     = var.create_trail
+      error_message = "organization_trail = true needs create_trail = true: the module can only make its own trail an organization trail. To use an organization trail someone else runs, set organization_trail = false and subscribe to its log group with create_trail = false and existing_log_group_name, applied in the management account that owns the trail's log group."
+    }
+    postcondition {
+      condition     = self.master_account_id == local.account_id
+      error_message = "organization_trail = true: this provider is in account ${local.account_id}, but the organization ${self.id} is managed by account ${self.master_account_id}. An organization trail and its CloudWatch Logs log group belong to the management account (even when a delegated administrator creates the trail), and a subscription invokes only a function in the log group's account: apply the module with a provider in ${self.master_account_id}."
+    }
+    postcondition {
+      condition     = self.feature_set == "ALL" && contains(self.aws_service_access_principals, "cloudtrail.amazonaws.com")
+      error_message = "organization_trail = true: the organization ${self.id} must have all features enabled (it has ${self.feature_set}) and trusted access for CloudTrail (enabled service principals: ${jsonencode(self.aws_service_access_principals)}). Enable it with `aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com` in the management account."
+    }
+  }
 }
 
 # ------------------------------------------------------------------ an existing trail's log group instead

@@ -37,7 +37,7 @@ variable "table_names" {
 }
 
 variable "table_arns" {
-  description = "DynamoDB tables to watch by ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME), for tables in other Regions of this account such as global table replicas; an ARN ending in `*` is a family. A table outside the provider's Region makes the trail multi-Region (output multi_region_reason)."
+  description = "DynamoDB tables to watch by ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME), for tables in other Regions such as global table replicas and, with organization_trail = true, tables of member accounts; an ARN ending in `*` is a family. A table outside the provider's Region makes the trail multi-Region (output multi_region_reason). Another account's table without an organization trail fails the plan (with create_trail = false it is accepted: the existing trail must then be an organization trail)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -179,6 +179,13 @@ variable "existing_log_group_kms_key_arn" {
     condition     = var.existing_log_group_kms_key_arn == null || can(regex("^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.existing_log_group_kms_key_arn))
     error_message = "existing_log_group_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
   }
+}
+
+variable "organization_trail" {
+  description = "Make the module's trail an organization trail: it then logs the watched tables' events in every account of the AWS Organization, so table_arns may name tables (and families) in member accounts. Apply the module in the organization's management account, where an organization trail and its log group belong, with trusted access for CloudTrail enabled; the plan checks both. Needs create_trail = true. Management events are then logged for every account too when watch_pipeline or watch_table_management is on (see \"Using an existing or organization trail\" for the cost)."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 # ------------------------------------------------------------------------------------------ delivery
@@ -339,6 +346,23 @@ variable "default_destinations" {
   validation {
     condition     = length(var.default_destinations) > 0
     error_message = "default_destinations must name at least one destination: tamper alerts and alerts no route matches go there."
+  }
+}
+
+variable "account_names" {
+  description = "Friendly names of AWS accounts (12-digit account ID -> name, e.g. { \"111122223333\" = \"payments-prod\" }), shown beside the account ID in every alert. Accounts without a name are shown by ID alone."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in keys(var.account_names) : can(regex("^[0-9]{12}$", id))])
+    error_message = "account_names keys must be 12-digit AWS account IDs: ${jsonencode([for id in keys(var.account_names) : id if !can(regex("^[0-9]{12}$", id))])}."
+  }
+
+  validation {
+    condition     = alltrue([for n in values(var.account_names) : trimspace(n) == n && length(n) >= 1 && length(n) <= 64 && !can(regex("\\p{Cc}", n))])
+    error_message = "account_names values must be 1-64 characters without surrounding spaces or control characters (alerts show them beside the account ID)."
   }
 }
 

@@ -209,6 +209,7 @@ def config_document(webhook_url: str, **fields: Any) -> dict[str, Any]:
         "destinations": {"default": {"type": "slack_webhook", "url": webhook_url}},
         "default_destinations": ["default"],
         "routes": [],
+        "account_names": {},
         "home": {"partition": "aws", "account": ACCOUNT, "region": "us-east-1"},
         "canary": None,
     }

@@ -68,7 +68,7 @@ run "configuration_document_content" {
 
   assert {
     condition = sort(keys(output.lambda_configuration)) == tolist([
-      "allowed", "allowed_management", "canary", "default_destinations", "destinations", "home", "key_hash_parameter",
+      "account_names", "allowed", "allowed_management", "canary", "default_destinations", "destinations", "home", "key_hash_parameter",
       "key_values", "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
     ])
     error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."

@@ -5,6 +5,11 @@ name   = "ddb-alerts-shared"
 
 table_names = ["ledger", "accounts"]
 
+# The platform trail is the organization trail, and this is the management account: a member account's
+# table can be watched too, and alerts name its account.
+table_arns    = ["arn:aws:dynamodb:us-east-1:210987654321:table/payments"]
+account_names = { "210987654321" = "payments-prod" }
+
 existing_log_group_name = "/platform/cloudtrail"
 existing_trail_arn      = "arn:aws:cloudtrail:us-east-1:123456789012:trail/platform"
 

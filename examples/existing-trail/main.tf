@@ -3,6 +3,9 @@
 # log group (one subscription filter; a log group takes at most 2) and says which selectors the trail
 # must have, for the trail's owner to add (output required_advanced_event_selectors).
 #
+# When that trail is the organization trail (this is then the management account, which holds its log
+# group), table_arns may name member accounts' tables, and account_names puts their names in the alerts.
+#
 #   terraform apply -var-file=example.tfvars
 #   terraform output -raw required_advanced_event_selectors   # hand this to the trail's owner
 
@@ -13,8 +16,10 @@ provider "aws" {
 module "dynamodb_access_alerts" {
   source = "../../"
 
-  name        = var.name
-  table_names = var.table_names
+  name          = var.name
+  table_names   = var.table_names
+  table_arns    = var.table_arns
+  account_names = var.account_names
 
   create_trail                   = false
   existing_log_group_name        = var.existing_log_group_name

@@ -14,6 +14,18 @@ variable "table_names" {
   type        = list(string)
 }
 
+variable "table_arns" {
+  description = "Tables by ARN: other Regions' and, when the existing trail is the organization trail, member accounts' tables."
+  type        = list(string)
+  default     = []
+}
+
+variable "account_names" {
+  description = "Account ID -> friendly name, shown beside the account in alerts."
+  type        = map(string)
+  default     = {}
+}
+
 variable "existing_log_group_name" {
   description = "Log group the existing trail writes to (aws cloudtrail describe-trails: CloudWatchLogsLogGroupArn)."
   type        = string

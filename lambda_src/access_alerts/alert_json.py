@@ -17,6 +17,7 @@ import hashlib
 from typing import Any, Final
 
 from . import facts
+from .accounts import NO_ACCOUNTS, Accounts, event_accounts, named_ids
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
@@ -43,7 +44,9 @@ def _texts(values: tuple[str, ...]) -> list[str]:
     return [v[:MAX_TEXT] for v in values]
 
 
-def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
+def format_group(
+    group: AlertGroup, name: str, keys: KeyFormatter, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     p = group.principal
     principal = None
     if p is not None:
@@ -81,6 +84,11 @@ def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, 
         "last_time": _text(group.last_time),
         "regions": _texts(group.regions),
         "accounts": _texts(group.account_ids),
+        # Friendly names (account_names) of the accounts above, the caller's and the tables' (ID -> name).
+        "account_names": named_ids(
+            tuple(dict.fromkeys((*event_accounts(group), *((p.account_id,) if p and p.account_id else ())))),
+            accounts,
+        ),
         "source_ips": _texts(group.source_ips),
         "user_agents": _texts(group.user_agents),
         "console": group.console,

@@ -28,9 +28,11 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final
 
 from . import rules
+from .accounts import NO_ACCOUNTS, Accounts
 from .destinations import DEFAULT_DESTINATION, Destination, DestinationError, Routing, Secret, parse_routing
 from .model import CanarySettings, KeyValues, PipelineResources, PolicySettings
 from .text import first_line, json_type
@@ -60,6 +62,7 @@ _FIELDS: Final = (
     "destinations",
     "default_destinations",
     "routes",
+    "account_names",
     "canary",
     "home",
 )
@@ -73,6 +76,7 @@ _PIPELINE_LIST_FIELDS: Final = (
     "role_names",
 )
 _CANARY_FIELDS: Final = ("table_arn", "role_arn")
+_ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
 _CANARY_TABLE_ARN: Final = re.compile(
     r"arn:(aws|aws-cn|aws-us-gov):dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}"
 )
@@ -184,6 +188,7 @@ class DeliverySettings:
     key_values: KeyValues = "show"
     key_hash_ssm_parameter: str | None = None
     direct_key_hash_secret: str | None = field(default=None, repr=False)
+    accounts: Accounts = NO_ACCOUNTS  # account_names, and the deployment's own account when known
 
     def key_hash_secret(self) -> bytes | None:
         """The HMAC key for ``key_values = "hash"`` (None in other modes). Raises ConfigError when it is
@@ -411,6 +416,18 @@ def _pipeline(value: object) -> PipelineResources:
     )
 
 
+def _account_names(value: object) -> Mapping[str, str]:
+    """``{"111122223333": "payments-prod", ...}``: friendly names shown beside account IDs in alerts. The
+    formats escape and bound them like any other text; here only their shape is checked."""
+    obj = _object(value, "account_names")
+    names: dict[str, str] = {}
+    for account, name in obj.items():
+        if not _ACCOUNT_ID.fullmatch(str(account)):
+            raise ConfigError(f"account_names keys must be 12-digit account IDs, got {str(account)!r:.20}")
+        names[account] = _string(name, f"account_names[{account}]")
+    return MappingProxyType(names)
+
+
 def _canary(value: object) -> CanarySettings | None:
     """``null`` (no canary) or ``{"table_arn", "role_arn"}``: the heartbeat the function recognises."""
     if value is None:
@@ -467,6 +484,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
             "key_hash_parameter is required when key_values is 'hash' (the keyed hash needs a secret)"
         )
     routing = routing_from(top["destinations"], top["routes"], top["default_destinations"], local=local)
+    home = _home(top["home"])
     policy = PolicySettings(
         tables=tables,
         allowed=_strings(top["allowed"], "allowed"),
@@ -475,11 +493,17 @@ def parse_document(document: object, *, local: bool = False) -> Config:
         watch_table_management=_bool(top["watch_table_management"], "watch_table_management"),
         pipeline=_pipeline(top["pipeline"]),
         canary=_canary(top["canary"]),
+        home_account=home.account,
     )
     delivery = DeliverySettings(
-        routing=routing, name=name, key_values=key_values, key_hash_ssm_parameter=key_hash_parameter
+        routing=routing,
+        name=name,
+        key_values=key_values,
+        key_hash_ssm_parameter=key_hash_parameter,
+        # The home account decides which console links can work (accounts.py).
+        accounts=Accounts(names=_account_names(top["account_names"]), home=home.account),
     )
-    return Config(policy=policy, delivery=delivery, home=_home(top["home"]))
+    return Config(policy=policy, delivery=delivery, home=home)
 
 
 def routing_from(destinations: object, routes: object, defaults: object, *, local: bool) -> Routing:

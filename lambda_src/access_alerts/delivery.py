@@ -395,7 +395,9 @@ def deliver_groups(
     from .senders import SenderPool, Style
 
     pool = senders if senders is not None else SenderPool(settings.routing)
-    style = Style(settings.name, KeyFormatter(settings.key_values, settings.key_hash_secret()))
+    style = Style(
+        settings.name, KeyFormatter(settings.key_values, settings.key_hash_secret()), settings.accounts
+    )
     hooks = hooks if hooks is not None else ThreadMemory()
     jobs = plan_routes(groups, settings)
     tallies: dict[str, _Tally] = {}

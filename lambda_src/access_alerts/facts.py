@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from . import text as _text
+from .accounts import NAME_LIMIT, NO_ACCOUNTS, Accounts, elsewhere, group_accounts
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 
@@ -130,7 +131,28 @@ def _values(items: tuple[str, ...] | list[str], limit: int) -> tuple[str, ...]:
     return tuple(plain(v, limit) for v in items[:MAX_VALUES])
 
 
-def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fact]:
+def account(account_id: str, accounts: Accounts, limit: int = 120) -> str:
+    """``111122223333 (payments-prod)``: the ID, and its friendly name when ``account_names`` has one."""
+    name = accounts.name(account_id)
+    shown = plain(account_id, limit)
+    return f"{shown} ({plain(name, NAME_LIMIT)})" if name else shown
+
+
+def console_note(group: AlertGroup, accounts: Accounts) -> str | None:
+    """What to say instead of a console link when the group's events are in another account (or None)."""
+    away = elsewhere(group, accounts)
+    if not away or not group.event_ids:
+        return None
+    where = ", ".join(account(a, accounts) for a in away[:MAX_VALUES])
+    return (
+        f"CloudTrail console: these events are in account {where}, not this deployment's "
+        f"{plain(accounts.home, 20)}; sign in to that account to open them."
+    )
+
+
+def facts(
+    group: AlertGroup, keys: KeyFormatter, scale: float = 1.0, accounts: Accounts = NO_ACCOUNTS
+) -> list[Fact]:
     """Every fact of the group worth showing, in reading order; each value at most ``300 * scale`` chars."""
     short, medium, long = max(int(120 * scale), 16), max(int(300 * scale), 24), max(int(600 * scale), 40)
     out: list[Fact] = []
@@ -153,9 +175,9 @@ def facts(group: AlertGroup, keys: KeyFormatter, scale: float = 1.0) -> list[Fac
             out.append(Fact("Sessions", first + ((f"and {more:,} more",) if more > 0 else ()), code=True))
         elif p.service:
             out.append(Fact("Service", (plain(p.service, short),), code=True))
-    accounts = group.account_ids or ((p.account_id,) if p and p.account_id else ())
-    if accounts:
-        out.append(Fact("Account", _values(accounts, short), code=True))
+    ids = group_accounts(group)
+    if ids:
+        out.append(Fact("Account", tuple(account(a, accounts, short) for a in ids[:MAX_VALUES]), code=True))
     if group.tables:
         tables = _values(group.tables, medium)
         more = max(group.distinct_tables, len(group.tables)) - len(tables)

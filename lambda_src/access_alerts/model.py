@@ -141,3 +141,7 @@ class PolicySettings:
     watch_table_management: bool = True
     pipeline: PipelineResources = field(default_factory=PipelineResources)
     canary: CanarySettings | None = None  # None: no canary (canary_interval_minutes = 0)
+    # The account the pipeline runs in (the document's home.account). With an organization trail, member
+    # accounts' management events arrive too; their resources are not the pipeline's even when a name
+    # matches. None (replay flags, old documents): every account counts, as before.
+    home_account: str | None = None

@@ -17,7 +17,7 @@ from access_alerts import rules
 from access_alerts.allowlist import AllowList, PatternError
 from access_alerts.canary import CANARY_MATCH, CanaryWatch
 from access_alerts.decode import is_health_check
-from access_alerts.identity import role_path_known
+from access_alerts.identity import role_path_known, split_arn
 from access_alerts.model import (
     AccessEvent,
     AlertKind,
@@ -83,6 +83,24 @@ class Policy:
         self.allowed = AllowList(settings.allowed, label="allowed")
         self.allowed_management = AllowList(settings.allowed_management, label="allowed_management")
         self._pipeline = PipelineWatch(settings.pipeline)
+        # The home account, and any other account the document names a pipeline resource in by ARN (an
+        # existing log group's key may live elsewhere). None: the home is unknown, every account counts.
+        self._pipeline_accounts: frozenset[str] | None = None
+        if settings.home_account is not None:
+            res = settings.pipeline
+            arns = (res.trail_arn, res.queue_arn, *res.kms_key_arns)
+            owners = {parts[3] for a in arns if a and (parts := split_arn(a))}
+            self._pipeline_accounts = frozenset({settings.home_account, *owners})
+
+    def _elsewhere(self, event: AccessEvent) -> bool:
+        """True when a management event happened in an account that holds none of the pipeline's resources
+        (an organization trail logs every member account): a name match there is another account's
+        resource. Unknown accounts count as the pipeline's (fail closed)."""
+        return (
+            self._pipeline_accounts is not None
+            and event.account_id is not None
+            and event.account_id not in self._pipeline_accounts
+        )
 
     # -- tables -------------------------------------------------------------------------------------
     def monitored_tables(self, event: AccessEvent) -> tuple[str, ...]:
@@ -221,6 +239,13 @@ class Policy:
                     if monitored
                     else "a table that could not be determined from the record"
                 )
+        elif self._elsewhere(event):
+            return _ignored(
+                f"management call in account {event.account_id}, where the pipeline has no resources",
+                event,
+                source_id,
+                event_id,
+            )
         else:
             touched = self._pipeline.touched(source, name, event.targets)
             if touched is not None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from .accounts import NO_ACCOUNTS, Accounts
 from .destinations import Destination, Routing
 from .grouping import AlertGroup
 from .keys import KeyFormatter
@@ -36,10 +37,12 @@ SecretReader = Callable[[Any], str]  # Secret -> value (config.read_secret)
 
 @dataclass(frozen=True, slots=True)
 class Style:
-    """What every format needs besides the group: the deployment's name and how keys are shown."""
+    """What every format needs besides the group: the deployment's name, how keys are shown, and which
+    accounts have names (and which one the deployment runs in)."""
 
     name: str
     keys: KeyFormatter
+    accounts: Accounts = NO_ACCOUNTS  # friendly names of accounts, and the deployment's own account
 
 
 class Sender(Protocol):
@@ -69,7 +72,7 @@ class SlackWebhookSender:
     def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .slack import format_group
 
-        return format_group(group, style.name, style.keys)
+        return format_group(group, style.name, style.keys, style.accounts)
 
     def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .slack import fallback_payload
@@ -150,7 +153,7 @@ class SlackAppSender:
     def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .slack import format_group
 
-        payload = format_group(group, style.name, style.keys)
+        payload = format_group(group, style.name, style.keys, style.accounts)
         return self._address(group, payload)
 
     def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
@@ -198,7 +201,7 @@ class TeamsSender:
     def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .teams import format_group
 
-        return format_group(group, style.name, style.keys)
+        return format_group(group, style.name, style.keys, style.accounts)
 
     def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .teams import fallback_payload
@@ -254,7 +257,7 @@ class SignedWebhookSender:
     def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .alert_json import format_group
 
-        return format_group(group, style.name, style.keys)
+        return format_group(group, style.name, style.keys, style.accounts)
 
     def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
         from .alert_json import fallback_payload
@@ -315,7 +318,7 @@ class SnsSender:
     def render(self, group: AlertGroup, style: Style) -> Any:
         from .sns import format_group
 
-        return format_group(group, style.name, style.keys)
+        return format_group(group, style.name, style.keys, style.accounts)
 
     def fallback(self, group: AlertGroup, style: Style) -> Any:
         from .sns import fallback_payload

@@ -25,6 +25,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from . import text as _text
+from .accounts import NAME_LIMIT, NO_ACCOUNTS, Accounts, elsewhere, group_accounts
 from .facts import STATEMENT_LABELS, error_message, merged_note
 from .grouping import AlertGroup
 from .keys import KeyFormatter
@@ -124,7 +125,18 @@ class _Limits:
         self.keys = max(int(5 * scale), 1)
 
 
-def _who(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
+def _account(account_id: str, accounts: Accounts, lim: _Limits) -> str:
+    """An account ID in a code span, with its friendly name (``account_names``) after it when it has one."""
+    shown = code(account_id, lim.short)
+    name = accounts.name(account_id)
+    return shown + f" ({val(name, NAME_LIMIT)})" if name else shown
+
+
+def _accounts(ids: Sequence[str], accounts: Accounts, lim: _Limits) -> str:
+    return ", ".join(_account(a, accounts, lim) for a in ids)
+
+
+def _who(group: AlertGroup, lim: _Limits, accounts: Accounts) -> list[tuple[str, str]]:
     p = group.principal
     fields: list[tuple[str, str]] = []
     if p is None:
@@ -145,11 +157,12 @@ def _who(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
         fields.append(("Sessions", sessions + (f" and {more:,} more" if more > 0 else "")))
     elif p.service:
         fields.append(("Service", code(p.service, lim.short)))
-    accounts = [a for a in group.account_ids] or ([p.account_id] if p.account_id else [])
+    ids = group_accounts(group)
     if p.account_id and group.account_ids and p.account_id not in group.account_ids:
-        fields.append(("Account", f"{code(p.account_id, lim.short)} in {_codes(group.account_ids, lim)}"))
-    elif accounts:
-        fields.append(("Account", _codes(accounts, lim)))
+        caller = _account(p.account_id, accounts, lim)
+        fields.append(("Account", f"{caller} in {_accounts(group.account_ids, accounts, lim)}"))
+    elif ids:
+        fields.append(("Account", _accounts(ids, accounts, lim)))
     return fields
 
 
@@ -165,8 +178,8 @@ def _when(group: AlertGroup, lim: _Limits) -> str | None:
     return None
 
 
-def _fields(group: AlertGroup, lim: _Limits) -> list[tuple[str, str]]:
-    fields = _who(group, lim)
+def _fields(group: AlertGroup, lim: _Limits, accounts: Accounts) -> list[tuple[str, str]]:
+    fields = _who(group, lim, accounts)
     if group.source_ips:
         fields.append(("Source IP", _codes(group.source_ips, lim)))
     if group.user_agents:
@@ -214,7 +227,7 @@ def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
     return lines
 
 
-def _ids(group: AlertGroup, lim: _Limits) -> list[str]:
+def _ids(group: AlertGroup, lim: _Limits, accounts: Accounts) -> list[str]:
     lines: list[str] = []
     ids = group.event_ids
     if ids:
@@ -227,6 +240,14 @@ def _ids(group: AlertGroup, lim: _Limits) -> list[str]:
         if group.source_ids:
             text += " (log event ids " + _codes(group.source_ids, lim) + ")"
         lines.append(text)
+    away = elsewhere(group, accounts)
+    if ids and away:  # a console link opens the reader's account, where these events are not
+        where = _accounts(away, accounts, lim)
+        lines.append(
+            f"_CloudTrail console: these events are in account {where}, not this deployment's "
+            f"{code(accounts.home, lim.short)}; sign in to that account to open them._"
+        )
+        return lines
     region = group.regions[0] if group.regions else None
     links: list[str] = []
     for event_id in ids[:MAX_LINKS]:
@@ -282,7 +303,9 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": mrkdwn(text, SECTION_LIMIT)}
 
 
-def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dict[str, Any]:
+def _build(
+    group: AlertGroup, name: str, keys: KeyFormatter, scale: float, accounts: Accounts
+) -> dict[str, Any]:
     lim = _Limits(scale)
     emoji, title = _title(group, lim)
     header = clip(f"{emoji} {title}", HEADER_LIMIT)
@@ -293,7 +316,7 @@ def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> di
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
         _section(_summary(group, name, lim)),
     ]
-    fields = _fields(group, lim)
+    fields = _fields(group, lim, accounts)
     if fields:
         blocks.append(
             {
@@ -304,7 +327,7 @@ def _build(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> di
     what = _what(group, keys, lim)
     if what:
         blocks.append(_section("\n".join(what)))
-    ids = _ids(group, lim)
+    ids = _ids(group, lim, accounts)
     if ids:
         blocks.append(_section("\n".join(ids)))
     blocks = blocks[:MAX_BLOCKS]
@@ -317,11 +340,13 @@ def payload_size(payload: dict[str, Any]) -> int:
     return len(_text.to_json(payload, compact=False))
 
 
-def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
+def format_group(
+    group: AlertGroup, name: str, keys: KeyFormatter, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """The Slack payload for one group, always within :data:`MAX_PAYLOAD_CHARS`."""
     scale = 1.0
     while True:
-        payload = _build(group, name, keys, scale)
+        payload = _build(group, name, keys, scale, accounts)
         if payload_size(payload) <= MAX_PAYLOAD_CHARS or scale < 0.05:
             break
         scale /= 2

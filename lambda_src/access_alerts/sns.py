@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from . import alert_json, facts
+from .accounts import NO_ACCOUNTS, Accounts
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 from .text import to_json
@@ -56,10 +57,12 @@ def subject(group: AlertGroup, name: str) -> str:
     ]
 
 
-def text(group: AlertGroup, name: str, keys: KeyFormatter, scale: float = 1.0) -> str:
+def text(
+    group: AlertGroup, name: str, keys: KeyFormatter, scale: float = 1.0, accounts: Accounts = NO_ACCOUNTS
+) -> str:
     """The plain-text message: headline, summary, one fact per line, eventIDs."""
     lines = [facts.title(group), "", facts.summary(group, name), ""]
-    lines += [f"{fact.label}: {fact.text}" for fact in facts.facts(group, keys, scale)]
+    lines += [f"{fact.label}: {fact.text}" for fact in facts.facts(group, keys, scale, accounts)]
     ids, more = facts.event_ids(group, max(int(50 * scale), 5))
     if ids:
         lines += ["", ("eventID: " if len(group.event_ids) == 1 else "eventIDs: ") + ", ".join(ids)]
@@ -88,17 +91,19 @@ def _structure(default: str, machine: str) -> str:
     return to_json({"default": default, **dict.fromkeys(MACHINE_PROTOCOLS, machine)}, compact=False)
 
 
-def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> SnsMessage:
-    machine = to_json(alert_json.format_group(group, name, keys), compact=False)
+def format_group(
+    group: AlertGroup, name: str, keys: KeyFormatter, accounts: Accounts = NO_ACCOUNTS
+) -> SnsMessage:
+    machine = to_json(alert_json.format_group(group, name, keys, accounts), compact=False)
     scale = 1.0
     while True:
-        message = _structure(text(group, name, keys, scale), machine)
+        message = _structure(text(group, name, keys, scale, accounts), machine)
         if len(message.encode("utf-8")) <= MAX_MESSAGE_BYTES or scale < 0.05:
             break
         scale /= 2
     if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:  # pathological: the JSON alone is too big
         machine = json.dumps(alert_json.fallback_payload(group, name))
-        message = _structure(text(group, name, keys, scale), machine)
+        message = _structure(text(group, name, keys, scale, accounts), machine)
     return SnsMessage(subject(group, name), message, attributes(group))
 
 

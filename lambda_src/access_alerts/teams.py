@@ -20,6 +20,7 @@ import json
 from typing import Any, Final
 
 from . import facts
+from .accounts import NO_ACCOUNTS, Accounts
 from .grouping import AlertGroup
 from .keys import KeyFormatter
 from .slack import console_link
@@ -41,7 +42,9 @@ def _rich(*inlines: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "RichTextBlock", "inlines": list(inlines), **extra}
 
 
-def _card(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dict[str, Any]:
+def _card(
+    group: AlertGroup, name: str, keys: KeyFormatter, scale: float, accounts: Accounts
+) -> dict[str, Any]:
     severity = facts.severity(group)
     body: list[dict[str, Any]] = [
         _rich(
@@ -49,7 +52,7 @@ def _card(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dic
         ),
         _rich(_run(facts.summary(group, name)), spacing="Small"),
     ]
-    for fact in facts.facts(group, keys, scale):
+    for fact in facts.facts(group, keys, scale, accounts):
         style = {"fontType": "Monospace"} if fact.code else {}
         body.append(
             _rich(_run(f"{fact.label}: ", weight="Bolder"), _run(fact.text, **style), spacing="Small")
@@ -75,8 +78,11 @@ def _card(group: AlertGroup, name: str, keys: KeyFormatter, scale: float) -> dic
         "msteams": {"width": "Full"},
         "body": body,
     }
+    note = facts.console_note(group, accounts)
+    if note:  # the events are in another account: a console link could not show them
+        body.append(_rich(_run(note, isSubtle=True)))
     region = group.regions[0] if group.regions else None
-    url = console_link(region, group.event_ids[0]) if group.event_ids else None
+    url = console_link(region, group.event_ids[0]) if group.event_ids and not note else None
     if url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in CloudTrail", "url": url}]
     return card
@@ -91,11 +97,13 @@ def envelope(card: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def format_group(group: AlertGroup, name: str, keys: KeyFormatter) -> dict[str, Any]:
+def format_group(
+    group: AlertGroup, name: str, keys: KeyFormatter, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """The Workflows webhook payload for one group, always within :data:`MAX_PAYLOAD_CHARS`."""
     scale = 1.0
     while True:
-        payload = envelope(_card(group, name, keys, scale))
+        payload = envelope(_card(group, name, keys, scale, accounts))
         if len(json.dumps(payload, ensure_ascii=False)) <= MAX_PAYLOAD_CHARS or scale < 0.05:
             return payload
         scale /= 2

@@ -1,5 +1,7 @@
 """``create_trail = false`` on the emulator: a platform team's trail and log group, made outside Terraform,
-then examples/existing-trail applied against them (a second deployment beside the shared one).
+then examples/existing-trail applied against them (a second deployment beside the shared one). The platform
+trail is the organization's trail (this emulated account is the management account), so the deployment also
+watches a member account's table: organization mode, as issue 11 asks, without a third apply.
 
 The module must create no trail, bucket or trail log group, put exactly one subscription filter on the
 existing group, alert on records written there (data and tamper alike), hand out selectors the trail
@@ -33,6 +35,9 @@ PLATFORM_BUCKET = f"platform-cloudtrail-{ACCOUNT}"
 WEBHOOK_PARAMETER = "/platform/shared/dynamodb-access-alerts/slack-webhook"
 TABLES = ["ledger", "accounts"]
 OUTSIDER = role_session("ops-engineer", "bob")
+MEMBER = "210987654321"  # a member account of the organization
+MEMBER_NAME = "payments-prod"
+MEMBER_TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{MEMBER}:table/payments"
 
 
 def platform_trail(emulator: Emulator) -> None:
@@ -61,6 +66,7 @@ def platform_trail(emulator: Emulator) -> None:
         S3BucketName=PLATFORM_BUCKET,
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{PLATFORM_GROUP}:*",
         CloudWatchLogsRoleArn=role["Arn"],
+        IsOrganizationTrail=True,  # the emulator checks no organization (AWS: the management account)
     )
 
 
@@ -76,6 +82,8 @@ def existing(emulator: Emulator, receiver: WebhookReceiver, e2e_workdir: Path) -
         "existing_log_group_name": PLATFORM_GROUP,
         "existing_trail_arn": PLATFORM_TRAIL_ARN,
         "slack_webhook_url_ssm_parameter_name": WEBHOOK_PARAMETER,
+        "table_arns": [MEMBER_TABLE_ARN],
+        "account_names": {MEMBER: MEMBER_NAME},
     }
     try:
         with deployed(
@@ -165,6 +173,49 @@ def test_changes_to_the_platform_trail_and_group_are_tamper(existing: Deployment
     assert result_of(run)["alert"] == 2
     text = texts(messages)
     assert text.count("TAMPER") >= 2 and "StopLogging" in text and "DeleteSubscriptionFilter" in text
+
+
+def member_record(event_name: str, **kw: Any) -> dict[str, Any]:
+    """A record an organization trail delivers from a member account: its own recipientAccountId."""
+    record = cloudtrail_record(event_name, role_session("ops-engineer", "carol", account=MEMBER), **kw)
+    record["recipientAccountId"] = MEMBER
+    for resource in record.get("resources", []):
+        resource["accountId"] = MEMBER
+    return record
+
+
+def test_organization_mode_decides_a_member_accounts_table(existing: Deployment) -> None:
+    """The deployed code, reading the document the module wrote, alerts on a write to the member account's
+    table, names the account with its friendly name, and says where to open the event instead of linking
+    to a console that cannot show it. A same-named table of the member account that is not watched, and a
+    member account's change to its own log group named like the platform's, alert on nothing."""
+    config = existing.outputs["lambda_configuration"]
+    assert MEMBER_TABLE_ARN in config["tables"] and config["account_names"] == {MEMBER: MEMBER_NAME}
+    assert config["home"]["account"] == ACCOUNT
+    watched = member_record(
+        "PutItem",
+        table_arn=MEMBER_TABLE_ARN,
+        request_parameters={"tableName": "payments", "key": {"paymentId": {"S": "p-7"}}},
+    )
+    other = member_record(
+        "PutItem",
+        table_arn=f"arn:aws:dynamodb:{REGION}:{MEMBER}:table/{TABLES[0]}",  # "ledger", but the member's own
+        request_parameters={"tableName": TABLES[0], "key": {"entryId": {"S": "e-1"}}},
+    )
+    lookalike = member_record(
+        "DeleteLogGroup",
+        event_source="logs.amazonaws.com",
+        request_parameters={"logGroupName": PLATFORM_GROUP},
+        data_event=False,
+    )
+    run, messages = existing.deliver([watched, other, lookalike])
+    result = result_of(run)
+    assert result["alert"] == 1, result
+    text = texts(messages)
+    assert "payments" in text and "PutItem" in text and "carol" in text
+    assert f"{MEMBER}` ({MEMBER_NAME})" in text, "the account and its name"
+    assert "console.aws.amazon.com" not in text and "sign in to that account" in text
+    assert "TAMPER" not in text
 
 
 def test_the_platform_trail_accepts_the_required_selectors(existing: Deployment) -> None:

@@ -112,3 +112,16 @@ mock_data "aws_cloudwatch_log_groups" {
     log_group_names = []
   }
 }
+
+# organization_trail = true reads the organization: by default the provider's account manages it, with all
+# features and trusted access for CloudTrail (tests override these to check the plan-time messages).
+mock_data "aws_organizations_organization" {
+  defaults = {
+    id                            = "o-exampleorg1"
+    arn                           = "arn:aws:organizations::123456789012:organization/o-exampleorg1"
+    master_account_id             = "123456789012"
+    master_account_arn            = "arn:aws:organizations::123456789012:account/o-exampleorg1/123456789012"
+    feature_set                   = "ALL"
+    aws_service_access_principals = ["cloudtrail.amazonaws.com"]
+  }
+}

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from access_alerts import config as config_mod
+from access_alerts.accounts import Accounts
 from access_alerts.config import (
     ConfigError,
     DeliverySettings,
@@ -65,6 +66,7 @@ def full_document() -> dict[str, Any]:
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "account_names": {A: "payments-prod", "210987654321": "<!here> shared"},
         "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
         "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
     }
@@ -157,6 +159,7 @@ def test_every_field_is_read() -> None:
         name="prod-alerts",
         key_values="hash",
         key_hash_ssm_parameter="/p/hash",
+        accounts=Accounts(names={A: "payments-prod", "210987654321": "<!here> shared"}, home=A),
     )
 
 
@@ -292,6 +295,11 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("home.region", "Europe", "home.region must be a Region name such as us-east-1"),
         ("home.region", None, "home.region must be a non-empty string, got null"),
         ("canary", ..., "the document lacks the field(s) canary"),
+        ("account_names", ..., "the document lacks the field(s) account_names"),
+        ("account_names", [], "account_names must be an object, got an array"),
+        ("account_names.payments", "p", "account_names keys must be 12-digit account IDs, got 'payments'"),
+        (f"account_names.{A}", "", f"account_names[{A}] must be a non-empty string"),
+        (f"account_names.{A}", 7, f"account_names[{A}] must be a non-empty string, got a number"),
         ("canary", [], "canary must be an object, got an array"),
         ("canary.schedule", "s", "canary has unknown field(s) schedule"),
         ("canary.role_arn", ..., "canary lacks the field(s) role_arn"),

@@ -4,6 +4,7 @@ field: snapshots, and the escaping rules of each format checked directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -14,12 +15,13 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from access_alerts import alert_json, facts, sns, teams
+from access_alerts.accounts import Accounts
 from access_alerts.destinations import Destination, Secret
 from access_alerts.grouping import AlertGroup, group_alerts
 from access_alerts.keys import KeyFormatter
 from access_alerts.model import Principal
 from access_alerts.senders import SlackAppSender, SlackWebhookSender, Style
-from tests.factories import ACCOUNT, access_event, alert, storm
+from tests.factories import ACCOUNT, REGION, access_event, alert, role_principal, storm
 
 # One hostile string per trick: a chat mention, a markdown and a mrkdwn link, a bare URL, a Teams mention,
 # a template call, HTML, a backtick, zero-width and direction-changing characters, a line break.
@@ -108,17 +110,17 @@ def slack_app() -> SlackAppSender:
     return SlackAppSender(destination, lambda payload, deadline: None)  # type: ignore[arg-type, return-value]
 
 
-def render(fmt: str, group: AlertGroup) -> Any:
+def render(fmt: str, group: AlertGroup, style: Style = STYLE) -> Any:
     if fmt == "slack_webhook":
         hook = Destination("d", "slack_webhook", url=Secret(None, "https://x", "u"))
-        return SlackWebhookSender(hook, lambda p, d: None).render(group, STYLE)  # type: ignore[arg-type, return-value]
+        return SlackWebhookSender(hook, lambda p, d: None).render(group, style)  # type: ignore[arg-type, return-value]
     if fmt == "slack_app":
-        return slack_app().render(group, STYLE)
+        return slack_app().render(group, style)
     if fmt == "teams":
-        return teams.format_group(group, STYLE.name, STYLE.keys)
+        return teams.format_group(group, style.name, style.keys, style.accounts)
     if fmt == "webhook":
-        return alert_json.format_group(group, STYLE.name, STYLE.keys)
-    message = sns.format_group(group, STYLE.name, STYLE.keys)
+        return alert_json.format_group(group, style.name, style.keys, style.accounts)
+    message = sns.format_group(group, style.name, style.keys, style.accounts)
     structure = json.loads(message.message)
     return {
         "Subject": message.subject,
@@ -305,3 +307,77 @@ def test_plain_bounds_length() -> None:
 def test_unparseable_and_unknown_caller_format(formatter: Callable[..., Any]) -> None:
     group = group_alerts([alert(None, kind="unparseable", source_id="file.json:3")])[0]
     assert formatter(group, "prod", STYLE.keys)
+
+
+# -- accounts: names beside IDs, and no console link into another account ----------------------------------
+
+MANAGEMENT = "999988887777"  # where an organization deployment runs (its home)
+MEMBER = "210987654321"  # a member account whose table is watched
+HOSTILE_NAME = "<!here> pay [x](https://evil.example) {{DATE(2017-02-14T06:08:00Z)}} `y`"
+ORG_STYLE = Style(
+    "org-alerts",
+    KeyFormatter("show"),
+    Accounts(names={MEMBER: HOSTILE_NAME, ACCOUNT: "tools"}, home=MANAGEMENT),
+)
+
+
+def member_group() -> AlertGroup:
+    """A PutItem on a member account's table by a role of that account, decided in the management account."""
+    event = access_event(
+        api="PutItem", access="write", principal=role_principal(session="bob", account=MEMBER)
+    )
+    event = dataclasses.replace(
+        event, account_id=MEMBER, table_arns=(f"arn:aws:dynamodb:{REGION}:{MEMBER}:table/Orders",)
+    )
+    (group,) = group_alerts([alert(event)])
+    return group
+
+
+FORMATS = ("slack_webhook", "slack_app", "teams", "webhook", "sns")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_snapshot_member_account(fmt: str, snap: SnapshotAssertion) -> None:
+    assert render(fmt, member_group(), ORG_STYLE) == snap
+
+
+def test_slack_names_the_account_escaped_and_links_nowhere() -> None:
+    payload = render("slack_webhook", member_group(), ORG_STYLE)
+    texts = "\n".join(slack_texts(payload))
+    assert f"`{MEMBER}` (&lt;!here&gt; pay [x](https[:]//evil.example)" in texts
+    assert "<!" not in texts and "https://evil" not in texts
+    assert "console.aws.amazon.com" not in json.dumps(payload)
+    assert f"these events are in account `{MEMBER}`" in texts and f"`{MANAGEMENT}`" in texts
+
+
+def test_teams_names_the_account_and_has_no_console_button() -> None:
+    payload = render("teams", member_group(), ORG_STYLE)
+    runs = [r["text"] for e in card_elements(payload) for r in e["inlines"]]
+    assert any(
+        r.startswith(f"{MEMBER} (<!here> pay [x](https[:]//evil.example) {{\u2009{{DATE") for r in runs
+    )
+    assert "actions" not in payload["attachments"][0]["content"]
+    assert any("sign in to that account" in r for r in runs)
+
+
+def test_json_and_sns_carry_the_names() -> None:
+    payload = render("webhook", member_group(), ORG_STYLE)
+    assert payload["account_names"] == {MEMBER: HOSTILE_NAME}  # exact, like every value of the JSON
+    sns_message = render("sns", member_group(), ORG_STYLE)
+    assert f"Account: {MEMBER} (<!here> pay [x](https[:]//evil.example)" in sns_message["default"]
+    assert sns_message["sqs"]["account_names"] == {MEMBER: HOSTILE_NAME}
+
+
+@pytest.mark.parametrize("fmt", ["slack_webhook", "teams"])
+def test_console_link_kept_for_the_home_account_and_without_a_home(fmt: str) -> None:
+    home = Style("org-alerts", KeyFormatter("show"), Accounts(names={}, home=MEMBER))
+    unknown = Style("org-alerts", KeyFormatter("show"), Accounts(names={MEMBER: "pay"}))
+    for style in (home, unknown):
+        rendered = json.dumps(render(fmt, member_group(), style))
+        assert "console.aws.amazon.com/cloudtrailv2" in rendered and "sign in to that account" not in rendered
+
+
+def test_unnamed_accounts_show_the_id_alone() -> None:
+    payload = render("slack_webhook", member_group(), STYLE)
+    fields = [f["text"] for b in payload["blocks"] for f in b.get("fields", [])]
+    assert f"*Account*\n`{MEMBER}`" in fields

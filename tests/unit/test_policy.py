@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -415,6 +416,61 @@ def test_tamper_events_on_pipeline_resources_alert(source: str, name: str, param
     allowed = p.evaluate(mgmt(source, name, params, role_ui("deployer")))
     assert (allowed.kind, allowed.matched) == ("allowed", f"arn:aws:iam::{A}:role/deployer")
     assert mpolicy(watch_pipeline=False).evaluate(mgmt(source, name, params)).kind == "ignored"
+
+
+# -- organization trail: member accounts' management events ------------------------------------------------
+MEMBER = "210987654321"
+KEY_ACCOUNT = "999988887777"  # an existing log group's key may be in another account
+
+
+def in_account(record: dict[str, Any], account: str | None) -> dict[str, Any]:
+    out = dict(record)
+    if account is None:
+        del out["recipientAccountId"]
+    else:
+        out["recipientAccountId"] = account
+    return out
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "params"),
+    [
+        ("logs.amazonaws.com", "DeleteLogGroup", {"logGroupName": "/aws/ct/lg1"}),
+        ("lambda.amazonaws.com", "DeleteFunction20150331", {"functionName": "fn1"}),
+        (
+            "logs.amazonaws.com",
+            "PutAccountPolicy",
+            {"policyName": "p", "policyType": "DATA_PROTECTION_POLICY"},
+        ),
+    ],
+)
+def test_a_member_accounts_same_named_resource_is_not_the_pipeline(
+    source: str, name: str, params: dict[str, Any]
+) -> None:
+    home = mpolicy(home_account=A)
+    record = mgmt(source, name, params)
+    member = home.evaluate(in_account(record, MEMBER))
+    assert member.kind == "ignored" and MEMBER in member.reason
+    # the pipeline's own account, an unknown account, or no known home: tamper as before (fail closed)
+    for policy_, account in ((home, A), (home, None), (mpolicy(), MEMBER)):
+        decision = policy_.evaluate(in_account(record, account))
+        assert (decision.kind, decision.alert_kind) == ("alert", "tamper"), (account, decision.reason)
+
+
+def test_a_pipeline_key_in_another_account_is_still_watched_there() -> None:
+    pipe = replace(PIPE, kms_key_arns=(*PIPE.kms_key_arns, f"arn:aws:kms:us-east-1:{KEY_ACCOUNT}:key/k-logs"))
+    home = Policy(PolicySettings(tables=(ORDERS,), pipeline=pipe, home_account=A))
+    record = in_account(mgmt("kms.amazonaws.com", "DisableKey", {"keyId": "k-logs"}), KEY_ACCOUNT)
+    decision = home.evaluate(record)
+    assert (decision.kind, decision.alert_kind) == ("alert", "tamper"), decision.reason
+
+
+def test_a_member_accounts_watched_table_change_still_alerts() -> None:
+    member_table = f"arn:aws:dynamodb:us-east-1:{MEMBER}:table/Payments"
+    home = Policy(PolicySettings(tables=(member_table,), pipeline=PIPE, home_account=A))
+    record = in_account(mgmt("dynamodb.amazonaws.com", "DeleteTable", {"tableName": "Payments"}), MEMBER)
+    decision = home.evaluate(record)
+    assert (decision.kind, decision.alert_kind) == ("alert", "control_plane"), decision.reason
 
 
 @pytest.mark.parametrize(
