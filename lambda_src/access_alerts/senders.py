@@ -60,8 +60,18 @@ class Sender(Protocol):
     def post(self, payload: Any, thread: str | None, deadline: float | None) -> PostResult: ...
 
 
-class SlackWebhookSender:
-    """A Slack incoming webhook: Block Kit JSON, answered ``ok`` (HTTP 200) or an error string."""
+class FormatModule(Protocol):
+    """What a format module (slack.py, teams.py, alert_json.py, sns.py) offers a sender."""
+
+    def format_group(self, group: AlertGroup, name: str, keys: KeyFormatter, accounts: Accounts) -> Any: ...
+
+    def fallback_payload(self, group: AlertGroup, name: str) -> Any: ...
+
+
+class DocumentSender:
+    """A destination that takes one rendered document per message and has no threads. A subclass names its
+    format module in :meth:`format`; the module is imported on first use, so a cold start imports only the
+    formats its destinations need."""
 
     threads = False
 
@@ -69,18 +79,28 @@ class SlackWebhookSender:
         self.destination = destination
         self._post = post
 
-    def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .slack import format_group
+    @staticmethod
+    def format() -> FormatModule:
+        raise NotImplementedError
 
-        return format_group(group, style.name, style.keys, style.accounts)
+    def render(self, group: AlertGroup, style: Style) -> Any:
+        return self.format().format_group(group, style.name, style.keys, style.accounts)
 
-    def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .slack import fallback_payload
-
-        return fallback_payload(group, style.name)
+    def fallback(self, group: AlertGroup, style: Style) -> Any:
+        return self.format().fallback_payload(group, style.name)
 
     def post(self, payload: Any, thread: str | None, deadline: float | None) -> PostResult:
         return self._post(payload, deadline)
+
+
+class SlackWebhookSender(DocumentSender):
+    """A Slack incoming webhook: Block Kit JSON, answered ``ok`` (HTTP 200) or an error string."""
+
+    @staticmethod
+    def format() -> FormatModule:
+        from . import slack
+
+        return slack
 
 
 # -- Slack Web API (slack_app) ------------------------------------------------------------------------
@@ -140,26 +160,17 @@ def slack_api_verdict(response: HttpResponse) -> Verdict:
     return Verdict("failed", f"Slack answered {shown}: {explanation}")
 
 
-class SlackAppSender:
+class SlackAppSender(SlackWebhookSender):
     """A Slack app's bot posting with chat.postMessage: Block Kit, replies in a storm's thread, and
     ``<!here>`` on tamper alerts when the destination asks for it."""
 
     threads = True
 
-    def __init__(self, destination: Destination, post: PostFn) -> None:
-        self.destination = destination
-        self._post = post
-
     def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .slack import format_group
-
-        payload = format_group(group, style.name, style.keys, style.accounts)
-        return self._address(group, payload)
+        return self._address(group, super().render(group, style))
 
     def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .slack import fallback_payload
-
-        return self._address(group, fallback_payload(group, style.name))
+        return self._address(group, super().fallback(group, style))
 
     def _address(self, group: AlertGroup, payload: dict[str, Any]) -> dict[str, Any]:
         payload = {
@@ -189,27 +200,14 @@ class SlackAppSender:
 # -- Microsoft Teams, the signed webhook ----------------------------------------------------------
 
 
-class TeamsSender:
+class TeamsSender(DocumentSender):
     """A Teams Workflows webhook: an Adaptive Card (teams.py); answered 2xx (202 Accepted) when taken."""
 
-    threads = False
+    @staticmethod
+    def format() -> FormatModule:
+        from . import teams
 
-    def __init__(self, destination: Destination, post: PostFn) -> None:
-        self.destination = destination
-        self._post = post
-
-    def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .teams import format_group
-
-        return format_group(group, style.name, style.keys, style.accounts)
-
-    def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .teams import fallback_payload
-
-        return fallback_payload(group, style.name)
-
-    def post(self, payload: Any, thread: str | None, deadline: float | None) -> PostResult:
-        return self._post(payload, deadline)
+        return teams
 
 
 SIGNATURE_HEADER: Final = "X-Signature"
@@ -245,27 +243,14 @@ def signing_headers(
     return headers
 
 
-class SignedWebhookSender:
+class SignedWebhookSender(DocumentSender):
     """A generic HTTPS endpoint (SIEM, ticketing): the versioned JSON of alert_json.py, signed."""
 
-    threads = False
+    @staticmethod
+    def format() -> FormatModule:
+        from . import alert_json
 
-    def __init__(self, destination: Destination, post: PostFn) -> None:
-        self.destination = destination
-        self._post = post
-
-    def render(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .alert_json import format_group
-
-        return format_group(group, style.name, style.keys, style.accounts)
-
-    def fallback(self, group: AlertGroup, style: Style) -> dict[str, Any]:
-        from .alert_json import fallback_payload
-
-        return fallback_payload(group, style.name)
-
-    def post(self, payload: Any, thread: str | None, deadline: float | None) -> PostResult:
-        return self._post(payload, deadline)
+        return alert_json
 
 
 # -- Amazon SNS ----------------------------------------------------------------------------------------
