@@ -258,7 +258,7 @@ EMULATED_SERVICES = (
 )
 OVERRIDE_FILE = "sandbox_override.tf"
 GENERATED_VARS_FILE = "sandbox.tfvars.json"
-_SOURCE_RE = re.compile(r'(source\s*=\s*)"(\.\./\.\./?)"')
+_SOURCE_RE = re.compile(r'(source\s*=\s*)"((?:\.\./)*\.\./?)"')
 
 
 def provider_override(endpoint: str) -> str:
@@ -285,9 +285,11 @@ def provider_override(endpoint: str) -> str:
 
 
 class Workspace:
-    """A copy of ``examples/<example>`` in ``workdir/<name>``, wired to ``emulator``, with its variables.
+    """A copy of ``examples/<example>`` (or of any root directory given as a path) in ``workdir/<name>``,
+    wired to ``emulator``, with its variables.
 
-    - The module ``source = "../../"`` is rewritten to point at the repository.
+    - A relative module ``source`` naming the repository (``"../../"`` in an example) is rewritten to point
+      at the repository from the copy.
     - ``sandbox_override.tf`` points the provider at the emulator (see :func:`provider_override`); the
       credentials and Region come from :meth:`Emulator.aws_env`.
     - ``var_files`` (paths inside the example, e.g. ``envs/prod.tfvars``) and then ``variables`` (written
@@ -299,7 +301,7 @@ class Workspace:
 
     def __init__(
         self,
-        example: str,
+        example: str | Path,
         workdir: Path,
         emulator: Emulator,
         *,
@@ -307,8 +309,8 @@ class Workspace:
         variables: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> None:
-        self.example_dir = REPO / "examples" / example
-        self.dir = workdir / (name or example)
+        self.example_dir = example if isinstance(example, Path) else REPO / "examples" / example
+        self.dir = workdir / (name or self.example_dir.name)
         self.env = terraform_env({**os.environ, **emulator.aws_env()})
         self.env["TF_DATA_DIR"] = str(self.dir / ".terraform")
         self.terraform = find_terraform(self.env)
@@ -316,10 +318,15 @@ class Workspace:
             self.example_dir, self.dir, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
         )
         relative = os.path.relpath(REPO, self.dir)
+
+        def to_repo(m: re.Match[str]) -> str:  # a relative source naming the repository (the module)
+            points_at_repo = (self.example_dir / m.group(2)).resolve() == REPO
+            return f'{m.group(1)}"{relative}"' if points_at_repo else m.group(0)
+
         for tf in self.dir.glob("*.tf"):
             text = tf.read_text()
             if _SOURCE_RE.search(text):
-                tf.write_text(_SOURCE_RE.sub(lambda m: f'{m.group(1)}"{relative}"', text))
+                tf.write_text(_SOURCE_RE.sub(to_repo, text))
         (self.dir / OVERRIDE_FILE).write_text(provider_override(emulator.endpoint))
         self.var_files = list(var_files)
         if variables:
