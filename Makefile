@@ -130,11 +130,11 @@ tf-test:
 	done
 
 e2e: $(DEV_STAMP)
-	@rm -f $(PLAN_JSON)
+	@rm -f $(PLAN_JSON) $(BUILD)/plan-first.json $(BUILD)/plan-own-first.json
 	@E2E_REQUIRED=1 PLAN_JSON=$(PLAN_JSON) $(PY) -m pytest tests/e2e -m e2e -q
 
 compliance: $(COMPLIANCE_STAMP)
-	@$(PYTHON) tools/compliance.py --terraform-compliance $(COMPLIANCE_VENV)/bin/terraform-compliance --plan $(PLAN_JSON)
+	@$(PYTHON) tools/compliance.py --terraform-compliance $(COMPLIANCE_VENV)/bin/terraform-compliance --plans $(dir $(PLAN_JSON))
 
 checkov: $(CHECKOV_STAMP)
 	@$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml

@@ -46,6 +46,8 @@ locals {
       alarm_names         = concat([local.queue_alarm_name, local.errors_alarm_name], local.canary_enabled ? [local.canary_alarm_name] : [])
       schedule_names      = local.canary_enabled ? [local.canary_schedule_name] : []
       role_names          = concat([local.lambda_role_name], var.create_trail ? [local.trail_role_name] : [], local.canary_enabled ? [local.canary_role_name] : [])
+      table_names         = [local.ledger_table_name]
+      rule_names          = [local.flush_rule_name]
     }
     key_values         = var.key_values
     key_hash_parameter = var.key_values == "hash" ? local.key_hash_parameter_name : null
@@ -61,6 +63,12 @@ locals {
       table_arn = local.canary_table_arn
       role_arn  = local.canary_role_arn
     } : null
+    # The delivery ledger (ledger.tf), by the name built in ledger.tf's locals: no dependency on the table.
+    ledger = {
+      table_name            = local.ledger_table_name
+      digest_window_minutes = var.digest_window_minutes
+      ttl_days              = var.ledger_ttl_days
+    }
     # Where the function, its log group and the trail live; watched tables may be in other Regions.
     home = {
       partition = local.partition

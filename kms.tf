@@ -1,15 +1,15 @@
 # One customer-managed key for everything the pipeline stores: trail log files (S3), both log groups, the
-# on-failure queue and the SSM parameters (configuration document and secrets). Not created when
+# on-failure queue, the SSM parameters (configuration document and secrets) and the delivery ledger. Not created when
 # var.kms_key_arn is given; docs/terraform.md lists what that key's policy must grant instead.
 #
 # Each service gets exactly the calls it makes, bound to our resources by encryption context (and source ARN
 # where the service sends one). Account principals keep key administration (so the key can never become
 # unmanageable) and use of the key only through SSM, SQS, S3, CloudWatch Logs and DynamoDB, for the
-# pipeline's own parameters, queue, bucket, log groups and canary table (Terraform writing the parameters,
-# people reading the queue or the log files, the canary writing its table, each still subject to their own
-# IAM permissions). Every kms:ViaService value ends in the partition's DNS suffix (locals.tf), so the policy
-# holds in aws-cn (amazonaws.com.cn) too. docs/terraform.md says which statements were checked only against
-# AWS documentation.
+# pipeline's own parameters, queue, bucket, log groups, ledger and canary tables (Terraform writing the
+# parameters, people reading the queue or the log files, the function using its ledger, the canary writing
+# its table, each still subject to their own IAM permissions). Every kms:ViaService value ends in the
+# partition's DNS suffix (locals.tf), so the policy holds in aws-cn (amazonaws.com.cn) too. docs/terraform.md
+# says which statements were checked only against AWS documentation.
 
 data "aws_iam_policy_document" "kms" {
   count = local.create_kms_key ? 1 : 0
@@ -168,11 +168,12 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # The canary's table (canary.tf). DynamoDB uses the key on behalf of the principal accessing the table and
-  # creates grants for its background work on behalf of the principal that creates it, through DynamoDB only,
-  # with the table's name in the encryption context (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS
-  # KMS": https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html). DescribeKey carries
-  # no encryption context, so it has a statement of its own.
+  # The delivery ledger (ledger.tf) and the canary's table (canary.tf). DynamoDB uses the key on behalf of
+  # the principal accessing the table and creates grants for its background work on behalf of the principal
+  # that creates it, through DynamoDB only, with the table's name in the encryption context (AWS KMS Developer
+  # Guide, "How Amazon DynamoDB uses AWS KMS":
+  # https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html). DescribeKey carries no
+  # encryption context, so it has a statement of its own.
   dynamic "statement" {
     for_each = length(local.key_dynamodb_table_names) > 0 ? [1] : []
     content {
@@ -407,7 +408,7 @@ data "aws_iam_policy_document" "kms" {
 resource "aws_kms_key" "this" {
   count = local.create_kms_key ? 1 : 0
 
-  description             = "dynamodb-access-alerts ${var.name}: trail logs, log groups, failure queue, parameters"
+  description             = "dynamodb-access-alerts ${var.name}: trail logs, log groups, failure queue, parameters, ledger"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_key_deletion_window_in_days
   policy                  = data.aws_iam_policy_document.kms[0].json

@@ -123,6 +123,35 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
+  # The delivery ledger (ledger.tf, ledger.py): only the item calls the function makes, on that table only.
+  statement {
+    sid    = "UseDeliveryLedger"
+    effect = "Allow"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [local.ledger_table_arn]
+  }
+
+  # The ledger is encrypted with the module key; DynamoDB uses it on the function's behalf.
+  statement {
+    sid       = "LedgerEncryptionThroughDynamoDB"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.via_service.dynamodb]
+    }
+  }
+
   dynamic "statement" {
     # A destination's parameters under the user's own key: decrypt exactly those, only through SSM.
     for_each = local.destination_parameter_keys

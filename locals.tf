@@ -84,8 +84,9 @@ locals {
     for service in ["dynamodb", "logs", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.${local.dns_suffix}"
   }
 
-  # DynamoDB tables of the module encrypted with the module key (kms.tf names them in the key policy).
-  key_dynamodb_table_names = local.canary_enabled ? [local.canary_table_name] : []
+  # DynamoDB tables of the module encrypted with the module key (kms.tf names them in the key policy): the
+  # delivery ledger always, the canary's table when there is a canary.
+  key_dynamodb_table_names = concat([local.ledger_table_name], local.canary_enabled ? [local.canary_table_name] : [])
 
   # The user's watched tables as ARNs (the document's `tables`, output monitored_table_arns). The selector
   # module also gets the canary's table (selectors.tf), whose heartbeat must be logged like any watched

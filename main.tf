@@ -12,6 +12,7 @@
 #   lambda.tf  the function, its role, log group, async invoke config and the subscription filter
 #   queue.tf   the on-failure queue and the two alarms on it and on function errors
 #   canary.tf  the end-to-end canary (schedule, role, table) and its alarm; the alarm_actions check
+#   ledger.tf  the delivery ledger (DynamoDB) and the schedule that flushes its digest windows
 #   ssm.tf     the webhook URL and the key-hash secret as SecureString parameters
 #
 # Data flow and the three filtering layers (trail selectors, subscription pattern, Lambda): docs/design.md

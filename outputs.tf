@@ -152,3 +152,8 @@ output "routing_summary" {
   description = "Per destination: its type, whether it is a default destination, the routes that name it, and in words what reaches it."
   value       = local.routing_summary
 }
+
+output "ledger_table_name" {
+  description = "Name of the delivery ledger, the DynamoDB table in which the function remembers what each destination received and counts alerts in digest windows."
+  value       = aws_dynamodb_table.ledger.name
+}

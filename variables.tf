@@ -547,6 +547,34 @@ variable "lambda_maximum_event_age_in_seconds" {
   }
 }
 
+# ------------------------------------------------------------------------------------ delivery ledger
+
+variable "digest_window_minutes" {
+  description = "Digest window in minutes: the first alert of a (principal, table, access) posts at once, later ones within the window are counted in the delivery ledger and summed up in one follow-up when it closes. 0 turns digests off (every invocation posts what it found; repeats are still kept out)."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.digest_window_minutes >= 0 && var.digest_window_minutes <= 1440 && floor(var.digest_window_minutes) == var.digest_window_minutes
+    error_message = "digest_window_minutes must be a whole number of minutes between 0 (digests off) and 1440 (a day)."
+  }
+}
+
+variable "ledger_ttl_days" {
+  description = "How long the delivery ledger remembers which eventIDs each destination received (days, 15-365). Rule: longer than anything can hold a payload for a later retry: the on-failure queue keeps payloads 14 days (SQS's maximum) and Lambda's asynchronous retries at most 6 hours, so a redrive on the queue's last day still finds the receipts and posts nothing twice."
+  type        = number
+  default     = 15
+  nullable    = false
+
+  validation {
+    # 15: one day more than the on-failure queue's retention (queue.tf, 14 days); ledger.tf checks it again
+    # against the queue's planned retention.
+    condition     = var.ledger_ttl_days >= 15 && var.ledger_ttl_days <= 365 && floor(var.ledger_ttl_days) == var.ledger_ttl_days
+    error_message = "ledger_ttl_days must be a whole number of days between 15 and 365: longer than the on-failure queue keeps a payload (14 days), so that a redrive never posts what was delivered before."
+  }
+}
+
 # ------------------------------------------------------------------------------------------------ IAM
 
 variable "role_path" {

@@ -143,8 +143,12 @@ run "canary_off_creates_nothing_of_it" {
   }
 
   assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.kms[0].statement : !strcontains(coalesce(s.sid, ""), "DynamoDB")])
-    error_message = "Without a canary table the key policy grants nothing through DynamoDB."
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.kms[0].statement : [
+        for c in s.condition : tolist(c.values) == tolist(["unit-delivery-ledger"]) if c.variable == "kms:EncryptionContext:aws:dynamodb:tableName"
+      ]
+    ]))
+    error_message = "Without a canary table the key policy's DynamoDB use names the delivery ledger only."
   }
 }
 
@@ -333,9 +337,10 @@ run "key_policy_scopes_account_use_by_encryption_context" {
       "arn:aws:sqs:us-east-1:123456789012:unit-failed-alerts",
       "arn:aws:s3:::unit-trail-123456789012-us-east-1",
       "arn:aws:s3:::unit-trail-123456789012-us-east-1/*",
+      "unit-delivery-ledger",
       "unit-access-alerts-canary",
     ])
-    error_message = "Account use is bound to the module's parameters (by ARN prefix), queue, bucket and canary table."
+    error_message = "Account use is bound to the module's parameters (by ARN prefix), queue, bucket, ledger and canary table."
   }
 
   assert {

@@ -68,8 +68,9 @@ run "configuration_document_content" {
 
   assert {
     condition = sort(keys(output.lambda_configuration)) == tolist([
-      "account_names", "allowed", "allowed_management", "canary", "default_destinations", "destinations", "home", "key_hash_parameter",
-      "key_values", "name", "pipeline", "routes", "tables", "version", "watch_pipeline", "watch_table_management",
+      "account_names", "allowed", "allowed_management", "canary", "default_destinations", "destinations", "home",
+      "key_hash_parameter", "key_values", "ledger", "name", "pipeline", "routes", "tables", "version",
+      "watch_pipeline", "watch_table_management",
     ])
     error_message = "The document must carry exactly the fields of version 1 (docs/configuration-document.md)."
   }
@@ -124,6 +125,8 @@ run "configuration_document_content" {
       alarm_names         = ["unit-undelivered-alerts", "unit-function-errors", "unit-canary-silent"]
       schedule_names      = ["unit-access-alerts-canary"]
       role_names          = ["unit-lambda", "unit-cloudtrail-logs", "unit-canary"]
+      table_names         = ["unit-delivery-ledger"]
+      rule_names          = ["unit-flush-digests"]
     })
     error_message = "The pipeline's resources (configuration parameter included, so changing it is tamper)."
   }
@@ -290,8 +293,8 @@ run "least_privilege_without_wildcards" {
   assert {
     condition = toset(flatten([
       for s in data.aws_iam_policy_document.lambda.statement : s.actions
-    ])) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"])
-    error_message = "The function may only write its logs, read its parameters, decrypt with the key and send to its queue."
+    ])) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "sqs:SendMessage", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"])
+    error_message = "The function may only write its logs, read its parameters, use the key (through SSM, SQS and DynamoDB), send to its queue and make the ledger's item calls."
   }
 
   assert {

@@ -184,7 +184,8 @@ run "management_selector_for_watching" {
     condition = output.subscription_filter_pattern == join("", [
       "{ ($.eventSource = \"dynamodb.amazonaws.com\") || ($.eventSource = \"streams.dynamodb.amazonaws.com\") || ",
       "(($.eventName != \"CreateLogStream\") && (",
-      "($.eventSource = \"cloudtrail.amazonaws.com\") || ($.eventSource = \"iam.amazonaws.com\") || ",
+      "($.eventSource = \"cloudtrail.amazonaws.com\") || ($.eventSource = \"events.amazonaws.com\") || ",
+      "($.eventSource = \"iam.amazonaws.com\") || ",
       "($.eventSource = \"kms.amazonaws.com\") || ($.eventSource = \"lambda.amazonaws.com\") || ",
       "($.eventSource = \"logs.amazonaws.com\") || ($.eventSource = \"monitoring.amazonaws.com\") || ",
       "($.eventSource = \"s3.amazonaws.com\") || ($.eventSource = \"scheduler.amazonaws.com\") || ",

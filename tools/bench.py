@@ -13,7 +13,11 @@ Measured in one run, on the same generated payloads (realistic mixed CloudTrail 
    handler (warm, as on Lambda) to a local webhook that enforces 1 message/s with 429s: messages
    sent, 429s seen, wall time;
 5. replay at archive scale (tools/bench_replay.py): throughput on one job and on every core against
-   the gunzip + json.loads floor, and peak RSS (``--replay-million`` adds the 1,000,000-record run).
+   the gunzip + json.loads floor, and peak RSS (``--replay-million`` adds the 1,000,000-record run);
+6. the delivery ledger's cost per invocation against the emulator (moto over HTTP on loopback, the
+   ledger table as ledger.tf creates it): DynamoDB calls and milliseconds spent in them, for a payload
+   that opens a digest window, a payload held in it, the same payload again (a repeat), a flush with no
+   open window and a flush that closes one (``--ledger 0`` skips it).
 
 The records and payloads come from tests/generators.py, which the unit and load tests use too; the
 webhook is tools/webhook_receiver.py with Slack's rate limit (``rate_limited``).
@@ -175,6 +179,119 @@ def _storm(total: int) -> dict[str, Any]:
         }
 
 
+class _CountingClient:
+    """The ledger's DynamoDB client, counting its calls and the time spent in them."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: dict[str, int] = {}
+        self.seconds = 0.0
+
+    def take(self) -> tuple[dict[str, int], float]:
+        taken = (self.calls, self.seconds)
+        self.calls, self.seconds = {}, 0.0
+        return taken
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        def call(**kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(**kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        return call
+
+
+def _ledger_cost(total: int) -> list[tuple[str, str, str]]:
+    """The ledger's calls and time per kind of invocation: one principal's ``total`` records on one table
+    in ~1 MB payloads, one webhook, a 10-minute window on a simulated clock."""
+    from access_alerts import handler, ledger, rules
+    from tests.ledger_table import create_table
+    from tools.sandbox import Emulator
+
+    rows: list[tuple[str, str, str]] = []
+    saved = dict(os.environ)
+    with Emulator() as emu, WebhookReceiver() as hook:
+        os.environ.update(emu.aws_env())
+        table = "bench-delivery-ledger"
+        create_table(emu.client("dynamodb"), table)
+        settings = {"table_name": table, "digest_window_minutes": 10, "ttl_days": 15}
+        os.environ.update(config_environ(hook.url, name="bench", ledger=settings))
+        handler.reset_state()
+        ledger.forget_client()
+        counting = _CountingClient(ledger.dynamodb_client())
+        real_client = ledger.dynamodb_client
+        ledger.dynamodb_client = lambda: counting
+        flush_event = dict(rules.ledger().flush_event)
+        events = [
+            e for e, _ in make_payloads(total, seed=13, who="bob", table="Orders", api=("PutItem", False))
+        ]
+        now = [1_790_000_000.0]
+        try:
+            state = handler.get_state()
+            state.clock = lambda: now[0]
+
+            def invoke(event: dict[str, Any]) -> tuple[str, float]:
+                started = time.perf_counter()
+                with contextlib.redirect_stdout(io.StringIO()):
+                    handler.lambda_handler(event, FakeContext())
+                wall = time.perf_counter() - started
+                calls, seconds = counting.take()
+                named = {"".join(p.title() for p in api.split("_")): n for api, n in calls.items()}
+                detail = ", ".join(f"{n} {api}" for api, n in sorted(named.items())) or "none"
+                total = sum(calls.values())
+                return f"{total} call{'s' if total != 1 else ''} ({detail}), {seconds * 1000:.0f} ms", wall
+
+            counting.take()
+            first, first_wall = invoke(events[0])
+            held_figures = []
+            for event in events[1:]:
+                now[0] += 8
+                held_figures.append(invoke(event))
+            repeat, repeat_wall = invoke(events[1])
+            idle_flush, idle_wall = invoke(flush_event)  # nothing due yet: the window is open
+            now[0] += 11 * 60
+            closing, closing_wall = invoke(flush_event)
+            empty, empty_wall = invoke(flush_event)
+        finally:
+            ledger.dynamodb_client = real_client
+            ledger.forget_client()
+            handler.reset_state()
+            os.environ.clear()
+            os.environ.update(saved)
+        size = -(-total // len(events))
+        held, held_wall = held_figures[len(held_figures) // 2]
+        rows += [
+            (
+                f"ledger: first payload of a storm (~{size} records, opens a window, posts)",
+                first,
+                f"invocation {first_wall * 1000:.0f} ms",
+            ),
+            (
+                f"ledger: a later payload, held in the window (median of {len(held_figures)})",
+                held,
+                f"invocation {held_wall * 1000:.0f} ms",
+            ),
+            (
+                "ledger: the same payload again (a repeat, posts nothing)",
+                repeat,
+                f"invocation {repeat_wall * 1000:.0f} ms",
+            ),
+            ("ledger: flush while the window is open", idle_flush, f"invocation {idle_wall * 1000:.0f} ms"),
+            (
+                "ledger: flush that closes the window (one follow-up)",
+                closing,
+                f"invocation {closing_wall * 1000:.0f} ms",
+            ),
+            ("ledger: flush with no open window", empty, f"invocation {empty_wall * 1000:.0f} ms"),
+        ]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=6000, help="records for the throughput figure")
@@ -183,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         "--replay", type=int, default=100_000, help="records in the replay archive (0 to skip)"
     )
     parser.add_argument("--replay-million", action="store_true", help="replay RSS at 1,000,000 records too")
+    parser.add_argument(
+        "--ledger", type=int, default=10_000, help="records in the ledger's storm (0 to skip)"
+    )
     args = parser.parse_args(argv)
 
     from access_alerts.logs import configure_logging
@@ -248,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 "1 message per payload",
             )
         )
+    if args.ledger:
+        rows += _ledger_cost(args.ledger)
     if args.replay:
         from tools import bench_replay
 

@@ -258,7 +258,7 @@ EMULATED_SERVICES = (
 )
 OVERRIDE_FILE = "sandbox_override.tf"
 GENERATED_VARS_FILE = "sandbox.tfvars.json"
-_SOURCE_RE = re.compile(r'(source\s*=\s*)"(\.\./\.\./?)"')
+_SOURCE_RE = re.compile(r'(source\s*=\s*)"((?:\.\./)*\.\./?)"')
 
 
 def provider_override(endpoint: str) -> str:
@@ -285,9 +285,11 @@ def provider_override(endpoint: str) -> str:
 
 
 class Workspace:
-    """A copy of ``examples/<example>`` in ``workdir/<name>``, wired to ``emulator``, with its variables.
+    """A copy of ``examples/<example>`` (or of any root directory given as a path) in ``workdir/<name>``,
+    wired to ``emulator``, with its variables.
 
-    - The module ``source = "../../"`` is rewritten to point at the repository.
+    - A relative module ``source`` naming the repository (``"../../"`` in an example) is rewritten to point
+      at the repository from the copy.
     - ``sandbox_override.tf`` points the provider at the emulator (see :func:`provider_override`); the
       credentials and Region come from :meth:`Emulator.aws_env`.
     - ``var_files`` (paths inside the example, e.g. ``envs/prod.tfvars``) and then ``variables`` (written
@@ -299,7 +301,7 @@ class Workspace:
 
     def __init__(
         self,
-        example: str,
+        example: str | Path,
         workdir: Path,
         emulator: Emulator,
         *,
@@ -307,8 +309,8 @@ class Workspace:
         variables: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> None:
-        self.example_dir = REPO / "examples" / example
-        self.dir = workdir / (name or example)
+        self.example_dir = example if isinstance(example, Path) else REPO / "examples" / example
+        self.dir = workdir / (name or self.example_dir.name)
         self.env = terraform_env({**os.environ, **emulator.aws_env()})
         self.env["TF_DATA_DIR"] = str(self.dir / ".terraform")
         self.terraform = find_terraform(self.env)
@@ -316,10 +318,15 @@ class Workspace:
             self.example_dir, self.dir, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
         )
         relative = os.path.relpath(REPO, self.dir)
+
+        def to_repo(m: re.Match[str]) -> str:  # a relative source naming the repository (the module)
+            points_at_repo = (self.example_dir / m.group(2)).resolve() == REPO
+            return f'{m.group(1)}"{relative}"' if points_at_repo else m.group(0)
+
         for tf in self.dir.glob("*.tf"):
             text = tf.read_text()
             if _SOURCE_RE.search(text):
-                tf.write_text(_SOURCE_RE.sub(lambda m: f'{m.group(1)}"{relative}"', text))
+                tf.write_text(_SOURCE_RE.sub(to_repo, text))
         (self.dir / OVERRIDE_FILE).write_text(provider_override(emulator.endpoint))
         self.var_files = list(var_files)
         if variables:
@@ -397,31 +404,55 @@ class Workspace:
 # ------------------------------------------------------------------------------------------ handler
 _RUNNER = r"""
 import json, os, sys, time, traceback, uuid
-code_dir, handler_name, timeout_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+code_dir, handler_name, timeout_s, mode = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, code_dir)
-deadline = time.monotonic() + timeout_s
 
 class Context:
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
     function_version = "$LATEST"
     invoked_function_arn = os.environ.get("LOCAL_FUNCTION_ARN", "")
     memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
-    aws_request_id = str(uuid.uuid4())
     log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
     log_stream_name = "local"
 
+    def __init__(self):
+        self.aws_request_id = str(uuid.uuid4())
+        self.deadline = time.monotonic() + timeout_s
+
     def get_remaining_time_in_millis(self):
-        return max(0, int((deadline - time.monotonic()) * 1000))
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 module_name, _, func_name = handler_name.rpartition(".")
-event = json.load(sys.stdin)
-try:
-    module = __import__(module_name, fromlist=[func_name])
-    result = getattr(module, func_name)(event, Context())
-except Exception:
-    traceback.print_exc()
-    sys.exit(1)
-print("HANDLER_RESULT " + json.dumps(result, default=str))
+module = None
+
+def invoke(event, clock):
+    global module
+    if module is None:
+        module = __import__(module_name, fromlist=[func_name])
+    if clock is not None:
+        # The harness's simulated time for the delivery ledger (State.clock), advancing from ``clock``
+        # in real time. Only this process can set it: nothing in an event or the environment does.
+        started = time.time()
+        module.get_state().clock = lambda: clock + (time.time() - started)
+    return getattr(module, func_name)(event, Context())
+
+if mode == "one":
+    event = json.load(sys.stdin)
+    try:
+        result = invoke(event, None)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
+    print("HANDLER_RESULT " + json.dumps(result, default=str))
+else:  # "many": one warm process, invocations one after the other, each with its own simulated time
+    for item in json.load(sys.stdin):
+        try:
+            result = invoke(item["event"], item.get("clock"))
+        except Exception as exc:
+            traceback.print_exc()
+            print("HANDLER_ERROR " + json.dumps(type(exc).__name__ + ": " + str(exc)[:500]), flush=True)
+            continue
+        print("HANDLER_RESULT " + json.dumps(result, default=str), flush=True)
 """
 
 
@@ -444,6 +475,22 @@ def extract_zip(zip_path: Path = ZIP_PATH, into: Path | None = None) -> Path:
     return target
 
 
+def function_environment(function_config: Mapping[str, Any], aws_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment the deployed function sees: its own variables plus what the Lambda runtime adds."""
+    variables = dict((function_config.get("Environment") or {}).get("Variables") or {})
+    name = str(function_config.get("FunctionName", "local"))
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        **variables,
+        **aws_env,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function_config.get("MemorySize", 128)),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "LOCAL_FUNCTION_ARN": str(function_config.get("FunctionArn", "")),
+    }
+
+
 def run_deployed_handler(
     code_dir: Path,
     function_config: Mapping[str, Any],
@@ -456,30 +503,67 @@ def run_deployed_handler(
     ``code_dir`` in a fresh ``python -I``: only the extracted zip and the interpreter's site-packages
     (boto3, as in the Lambda runtime) are importable, and the environment is the function's own plus
     what the Lambda runtime adds."""
-    variables = dict((function_config.get("Environment") or {}).get("Variables") or {})
-    name = str(function_config.get("FunctionName", "local"))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        **variables,
-        **aws_env,
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function_config.get("MemorySize", 128)),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "LOCAL_FUNCTION_ARN": str(function_config.get("FunctionArn", "")),
-    }
     budget = float(timeout if timeout is not None else function_config.get("Timeout", 30))
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", _RUNNER, str(code_dir), str(function_config["Handler"]), str(budget)],
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            _RUNNER,
+            str(code_dir),
+            str(function_config["Handler"]),
+            str(budget),
+            "one",
+        ],
         input=json.dumps(event),
-        env=env,
+        env=function_environment(function_config, aws_env),
         text=True,
         capture_output=True,
         timeout=budget + 30,
         check=False,
     )
     return HandlerRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def run_deployed_invocations(
+    code_dir: Path,
+    function_config: Mapping[str, Any],
+    invocations: Sequence[tuple[Mapping[str, Any], float | None]],
+    aws_env: Mapping[str, str],
+) -> tuple[HandlerRun, list[dict[str, Any] | str]]:
+    """Invoke the deployed handler on each (event, simulated epoch seconds or None) in turn, in one warm
+    ``python -I`` like a reused Lambda execution environment. Returns the run and, per invocation, its
+    result or the error it raised (a string). The simulated time is the delivery ledger's clock
+    (``State.clock``): this harness sets it in its own process, which no event or environment can."""
+    budget = float(function_config.get("Timeout", 30))
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            _RUNNER,
+            str(code_dir),
+            str(function_config["Handler"]),
+            str(budget),
+            "many",
+        ],
+        input=json.dumps([{"event": event, "clock": clock} for event, clock in invocations]),
+        env=function_environment(function_config, aws_env),
+        text=True,
+        capture_output=True,
+        timeout=(budget + 30) * max(1, len(invocations)),
+        check=False,
+    )
+    results: list[dict[str, Any] | str] = []
+    for line in proc.stdout.splitlines():
+        if line.startswith("HANDLER_RESULT "):
+            results.append(json.loads(line.removeprefix("HANDLER_RESULT ")))
+        elif line.startswith("HANDLER_ERROR "):
+            results.append(str(json.loads(line.removeprefix("HANDLER_ERROR "))))
+    run = HandlerRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    return run, results
 
 
 # ---------------------------------------------------------------------------------- CloudTrail data

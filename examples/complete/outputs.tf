@@ -98,6 +98,11 @@ output "canary" {
   value       = module.dynamodb_access_alerts.canary
 }
 
+output "ledger_table_name" {
+  description = "The delivery ledger's DynamoDB table (receipts and digest windows)."
+  value       = module.dynamodb_access_alerts.ledger_table_name
+}
+
 output "multi_region_reason" {
   description = "Why the trail is multi-Region (null when it is not)."
   value       = module.dynamodb_access_alerts.multi_region_reason

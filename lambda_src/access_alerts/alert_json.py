@@ -93,7 +93,8 @@ def format_group(
         "user_agents": _texts(group.user_agents),
         "console": group.console,
         "key_values": keys.mode,
-        "keys": [keys.format(k)[:MAX_TEXT] for k in group.keys],
+        "keys": [keys.format(k)[:MAX_TEXT] for k in group.keys]
+        + [k[:MAX_TEXT] for k in (group.digest.key_texts if group.digest is not None else ())],
         "distinct_keys": group.distinct_keys,
         "attribute_names": _texts(group.attribute_names),
         "statements": _texts(tuple(keys.statement(s) for s in group.statements)),
@@ -105,9 +106,18 @@ def format_group(
         "reasons": _texts(group.reasons),
         "event_ids": list(event_ids),
         "event_id_count": len(group.event_ids),
-        "event_ids_truncated": len(event_ids) < len(group.event_ids),
+        "event_ids_truncated": len(event_ids) < len(group.event_ids) or group.digest is not None,
         "records_without_event_id": group.missing_event_ids,
         "source_ids": _texts(group.source_ids),
+        # A digest window's follow-up: `count` records held back after the first alert; `event_ids` and
+        # `keys` are samples of them. null for every other message.
+        "digest": None
+        if group.digest is None
+        else {
+            "window_minutes": group.digest.window_minutes,
+            "opened": group.digest.opened,
+            "closed": group.digest.closed,
+        },
     }
 
 

@@ -69,8 +69,14 @@ _FIELDS: Final = (
     "routes",
     "account_names",
     "canary",
+    "ledger",
     "home",
 )
+_LEDGER_FIELDS: Final = ("table_name", "digest_window_minutes", "ttl_days")
+# The same bounds as the module's variables digest_window_minutes and ledger_ttl_days (variables.tf).
+MAX_DIGEST_WINDOW_MINUTES: Final = 1440
+MAX_LEDGER_TTL_DAYS: Final = 365
+_TABLE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _PIPELINE_STR_FIELDS: Final = ("trail_arn", "trail_bucket", "function_name", "queue_arn")
 _PIPELINE_LIST_FIELDS: Final = (
     "log_group_names",
@@ -79,6 +85,8 @@ _PIPELINE_LIST_FIELDS: Final = (
     "alarm_names",
     "schedule_names",
     "role_names",
+    "table_names",
+    "rule_names",
 )
 _CANARY_FIELDS: Final = ("table_arn", "role_arn")
 _ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
@@ -217,6 +225,16 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerSettings:
+    """The delivery ledger (docs/delivery.md, "The ledger"): its table, the digest window (0: no windows,
+    the ledger still keeps repeats out) and how long receipts are remembered."""
+
+    table_name: str
+    digest_window_minutes: int
+    ttl_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Home:
     """Where the function (and the trail, its log group) lives. Watched tables may be in other Regions."""
 
@@ -229,6 +247,7 @@ class Home:
 class Config:
     policy: PolicySettings
     delivery: DeliverySettings
+    ledger: LedgerSettings | None = None  # None: no ledger (local runs)
     home: Home | None = None  # None only for settings built without a document (replay flags)
 
 
@@ -423,6 +442,31 @@ def _key_values(value: object) -> KeyValues:
     raise ConfigError(f"key_values must be one of {', '.join(KEY_VALUE_MODES)}, got {value!r:.20}")
 
 
+def _whole(value: object, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ConfigError(f"{where} must be a whole number, got {_got(value)}")
+    if not low <= value <= high:
+        raise ConfigError(f"{where} must be between {low} and {high}, got {int(value)}")
+    return int(value)
+
+
+def _ledger(value: object) -> LedgerSettings | None:
+    if value is None:
+        return None
+    obj = _object(value, "ledger")
+    _exact_fields(obj, "ledger", _LEDGER_FIELDS)
+    table = _string(obj["table_name"], "ledger.table_name")
+    if not _TABLE_NAME.fullmatch(table):
+        raise ConfigError("ledger.table_name must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
+    return LedgerSettings(
+        table_name=table,
+        digest_window_minutes=_whole(
+            obj["digest_window_minutes"], "ledger.digest_window_minutes", 0, MAX_DIGEST_WINDOW_MINUTES
+        ),
+        ttl_days=_whole(obj["ttl_days"], "ledger.ttl_days", 1, MAX_LEDGER_TTL_DAYS),
+    )
+
+
 def _pipeline(value: object) -> PipelineResources:
     obj = _object(value, "pipeline")
     _exact_fields(obj, "pipeline", _PIPELINE_STR_FIELDS + _PIPELINE_LIST_FIELDS)
@@ -444,6 +488,8 @@ def _pipeline(value: object) -> PipelineResources:
         alarm_names=texts("alarm_names"),
         schedule_names=texts("schedule_names"),
         role_names=texts("role_names"),
+        table_names=texts("table_names"),
+        rule_names=texts("rule_names"),
     )
 
 
@@ -534,7 +580,7 @@ def parse_document(document: object, *, local: bool = False) -> Config:
         # The home account decides which console links can work (accounts.py).
         accounts=Accounts(names=_account_names(top["account_names"]), home=home.account),
     )
-    return Config(policy=policy, delivery=delivery, home=home)
+    return Config(policy=policy, delivery=delivery, ledger=_ledger(top["ledger"]), home=home)
 
 
 def routing_from(destinations: object, routes: object, defaults: object, *, local: bool) -> Routing:

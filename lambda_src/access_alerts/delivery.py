@@ -14,17 +14,21 @@ route, format and send the same way.
   is retried and finally kept on the on-failure queue, and the summary line still shows what each destination
   received.
 
-A retried invocation posts again to *every* destination of its groups, including those that had already
-received them: until a delivery ledger remembers what each destination got, a retry can repeat a message at a
-destination. Every format carries the records' eventIDs, so a repeat is recognisable.
+With a delivery ledger (digest.py, ledger.py) a retried invocation posts to each destination only what it has
+not received yet, and digest windows hold back repeated data alerts; without one (local runs), a retry can
+repeat a message at a destination. Every format carries the records' eventIDs, so a repeat is recognisable.
 
-The seam for such a ledger is :class:`DeliveryHooks`: ``before_post(destination, group)`` is asked before each
-post (it may skip the post, or give the thread to reply in) and ``after_post(destination, group, result)`` is
-told after each successful one (``group.event_ids``, ``result.ref``: the message's reference, Slack's ``ts``).
-Hooks are called from the destinations' worker threads (one thread per destination, groups in order), so an
-implementation must be thread-safe. The default, :class:`ThreadMemory`, remembers in memory, for the life of
-the execution environment, the first message of each storm per destination, so later messages of the same
-storm become thread replies where the destination has threads (slack_app).
+The seam for the ledger is :class:`DeliveryHooks`: ``before_post(destination, group)`` is asked before each
+post and answers with a :class:`Plan`: post (in ``plan.thread`` when given; ``plan.group`` instead of the
+group when given: the records this destination has not received), skip, or count the group as not delivered
+without posting it (``plan.failure``: another invocation is posting the same records, so this payload is
+retried later). ``after_post(destination, group, result)`` is told after each successful post and
+``after_failure(destination, group, result)`` after each failed one, with the group that was posted
+(``result.ref``: the message's reference, Slack's ``ts``). Hooks are called from the destinations' worker
+threads (one thread per destination, groups in order), so an implementation must be thread-safe. The default,
+:class:`ThreadMemory`, remembers in memory, for the life of the execution environment, the first message of
+each storm per destination, so later messages of the same storm become thread replies where the destination
+has threads (slack_app).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -64,17 +68,22 @@ THREADED_KINDS: Final = frozenset({"data", "unparseable"})  # tamper and control
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What to do with one group at one destination: post it (in ``thread`` when given), or skip it."""
+    """What to do with one group at one destination: post it (``group`` instead when given, in ``thread``
+    when given), skip it, or count it as not delivered without posting it (``failure``)."""
 
     post: bool = True
     thread: str | None = None
     reason: str = ""  # why it was skipped, for the log
+    group: AlertGroup | None = None  # post this instead: the records this destination has not received
+    failure: str | None = None  # not posted and counted as failed, so the invocation fails and is retried
 
 
 class DeliveryHooks(Protocol):
     def before_post(self, destination: str, group: AlertGroup) -> Plan: ...
 
     def after_post(self, destination: str, group: AlertGroup, result: PostResult) -> None: ...
+
+    def after_failure(self, destination: str, group: AlertGroup, result: PostResult) -> None: ...
 
 
 class ThreadMemory:
@@ -118,6 +127,9 @@ class ThreadMemory:
             self._threads.move_to_end(key)
             while len(self._threads) > self._size:
                 self._threads.popitem(last=False)
+
+    def after_failure(self, destination: str, group: AlertGroup, result: PostResult) -> None:
+        """Nothing to remember about a message that did not arrive."""
 
 
 # -- reports -----------------------------------------------------------------------------------------
@@ -183,7 +195,8 @@ class DeliveryReport:
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """Counts for one batch. ``alert + allowed + ignored == records`` always holds."""
+    """Counts for one batch. ``alert + allowed + ignored == records`` always holds. The ``ledger_*``,
+    ``windows_closed`` and ``follow_ups`` counts are the delivery ledger's (digest.Counters)."""
 
     records: int = 0
     alert: int = 0
@@ -194,6 +207,12 @@ class RunSummary:
     messages_failed: int = 0
     messages_skipped: int = 0
     records_in_failed_deliveries: int = 0
+    ledger_repeats: int = 0  # records not posted again: their destination already had them
+    ledger_held: int = 0  # records counted into a digest window instead of posted
+    ledger_errors: int = 0  # ledger calls that failed; what they concerned was posted anyway
+    ledger_busy: int = 0  # records another invocation was posting (this one failed so it is retried)
+    windows_closed: int = 0  # flush: digest windows closed
+    follow_ups: int = 0  # flush: follow-ups delivered
     failures: tuple[str, ...] = ()  # short descriptions of failed messages (no URL, no record bodies)
     destinations: tuple[DestinationReport, ...] = field(default=())
     canary_seen: int = 0  # heartbeats of the canary among the allowed records (docs/canary.md)
@@ -205,6 +224,7 @@ class RunSummary:
         decisions: Sequence[Decision],
         groups: Sequence[AlertGroup],
         report: DeliveryReport,
+        ledger: Mapping[str, int] | None = None,
         *,
         now: float | None = None,
     ) -> RunSummary:
@@ -224,6 +244,7 @@ class RunSummary:
             destinations=report.destinations,
             canary_seen=heartbeats(decisions),
             canary_delay_seconds=None if now is None else heartbeat_delay_seconds(decisions, now),
+            **dict(ledger or {}),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -343,6 +364,9 @@ def _work(
         except Exception:  # a hook may only ever suppress repeats; when it fails, post
             log.exception("delivery hook failed before a post; posting", extra={"destination": name})
             plan = Plan()
+        if plan.failure is not None:
+            tally.fail(position, group, plan.failure)
+            continue
         if not plan.post:
             tally.skipped += 1
             log.info(
@@ -350,13 +374,18 @@ def _work(
                 extra={"destination": name, "reason": plan.reason, "event_ids": list(group.event_ids[:20])},
             )
             continue
-        result = _send_one(sender, group, style, plan.thread if sender.threads else None, deadline)
+        posted = plan.group if plan.group is not None else group
+        result = _send_one(sender, posted, style, plan.thread if sender.threads else None, deadline)
         if not result.ok:
-            tally.fail(position, group, result.detail, status=result.status, attempts=result.attempts)
+            tally.fail(position, posted, result.detail, status=result.status, attempts=result.attempts)
+            try:
+                hooks.after_failure(name, posted, result)
+            except Exception:
+                log.exception("delivery hook failed after a failed post", extra={"destination": name})
             continue
         tally.sent += 1
         try:
-            hooks.after_post(name, group, result)
+            hooks.after_post(name, posted, result)
         except Exception:
             log.exception("delivery hook failed after a post", extra={"destination": name})
     return tally

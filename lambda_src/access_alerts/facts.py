@@ -79,6 +79,8 @@ def title(group: AlertGroup) -> str:
         text = base + (f": {api}" if api else "") + (f" on {table}" if table else "")
     else:
         text = base
+    if group.digest is not None:
+        text = "Digest: " + text
     return text + (f" ({group.count:,} records)" if group.count > 1 else "")
 
 
@@ -109,6 +111,14 @@ def summary(group: AlertGroup, name: str) -> str:
         text = f"{who(group)} changed the alerting pipeline itself. Check that alerting still works."
     elif group.alert_kind == "control_plane":
         text = f"{who(group)} changed a monitored table."
+    elif group.digest is not None:
+        calls = plural(group.count, f"more {group.access} call" if group.access else "more call")
+        d = group.digest
+        text = (
+            f"{calls} by {who(group)}, not on the allow-list, held back in a {d.window_minutes}-minute "
+            f"digest window ({plain(d.opened, 40)} to {plain(d.closed, 40)}) after the first alert about "
+            "them."
+        )
     else:
         calls = plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"{calls} by {who(group)}, not on the allow-list."
@@ -201,11 +211,13 @@ def facts(
         out.append(Fact("User agent", _values(group.user_agents, medium)))
     if p is not None:
         out.append(Fact("Console", ("yes" if group.console else "no",)))
+    label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
     if group.keys:
-        label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
         shown = tuple(plain(keys.format(k), medium) for k in group.keys[:MAX_VALUES])
         more = group.distinct_keys - len(shown)
         out.append(Fact(label, shown + ((f"and {more:,} more",) if more > 0 else ()), code=True))
+    if group.digest is not None and group.digest.key_texts:  # already shown as the deployment shows keys
+        out.append(Fact(label + " (sample)", _values(group.digest.key_texts, medium), code=True))
     if group.attribute_names:
         out.append(Fact("Attribute names", _values(group.attribute_names, short), code=True))
     for statement in group.statements[:MAX_VALUES]:

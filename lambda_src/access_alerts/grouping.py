@@ -41,6 +41,19 @@ KIND_ORDER: Final[dict[str, int]] = {"tamper": 0, "control_plane": 1, "unparseab
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """Set on the follow-up of a digest window (digest.py): the group sums up the records of one
+    (principal, tables, access) that the ledger held back during the window, instead of listing them."""
+
+    destination: str  # the destination whose window it was: the follow-up goes there only
+    window_minutes: int
+    opened: str  # when the window opened (the first alert was posted), ISO 8601 UTC
+    closed: str  # when it closed
+    key_texts: tuple[str, ...] = ()  # a sample of keys, already shown as the deployment shows keys
+    thread: str | None = None  # the first message's thread (slack_app): the follow-up replies in it
+
+
+@dataclass(frozen=True, slots=True)
 class AlertGroup:
     """One message worth of alerts."""
 
@@ -77,6 +90,7 @@ class AlertGroup:
     sessions: tuple[str, ...] = ()  # distinct session names, at most MAX_SAMPLE
     distinct_sessions: int = 0  # counted up to _DISTINCT_BOUND
     distinct_tables: int = 0  # counted up to _DISTINCT_BOUND; len(tables) unless merged
+    digest: Digest | None = None  # set on a digest window's follow-up: event_ids are then only a sample
 
 
 _KEY_COUNT_BOUND: Final = 10_000

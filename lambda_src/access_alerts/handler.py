@@ -9,6 +9,11 @@ decode -> decide every record -> group -> deliver -> one summary line. If any me
 delivered the invocation raises after sending all it could, so Lambda retries the payload and finally
 puts it on the on-failure queue (see ``redrive``).
 
+With a delivery ledger (the configuration document's ``ledger``), delivery goes through it (digest.py): what a
+destination already received is not posted again, and repeated data alerts wait in digest windows. The
+schedule's flush event (rules.json ``ledger.flush_event``) makes an invocation close the windows whose time is
+up instead (:func:`flush_windows`).
+
 A payload that cannot be decoded at all still produces an "unparseable payload" alert (showing
 only its size and the reason, never its content), and then the invocation fails: the payload may
 be evidence of a fault or an attack, and failing is what keeps it (on the on-failure queue) for
@@ -22,15 +27,18 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from . import rules
 from .allowlist import PatternError
 from .config import Config, ConfigError, load_config
 from .decode import PayloadError, decode_subscription, is_health_check
-from .delivery import DeliveryError, RunSummary, ThreadMemory, deliver_groups
+from .delivery import DeliveryError, DeliveryHooks, RunSummary, ThreadMemory, deliver_groups
 from .grouping import group_alerts
+from .ledger import LedgerUnavailable
 from .logs import configure_logging
 from .metrics import emit_destination_metrics, emit_summary
 from .model import CONTROL_MESSAGE, DATA_MESSAGE, Decision
@@ -38,12 +46,15 @@ from .policy import Policy
 from .text import first_line
 
 if TYPE_CHECKING:
+    from .digest import Counters
+    from .ledger import Ledger
     from .senders import SenderPool
 
 log = logging.getLogger("access_alerts.handler")
 
 SAFETY_MARGIN_SECONDS: Final = 3.0
 UNPARSEABLE: Final = "UNPARSEABLE"  # the message type reported for an event that could not be decoded
+FLUSH: Final = "FLUSH"  # the message type reported for the schedule's flush of digest windows
 
 
 class LambdaContext(Protocol):
@@ -67,12 +78,18 @@ class PayloadRejected(RuntimeError):
 @dataclass
 class State:
     """What is built once per cold start: the configuration, the compiled policy, and the destinations'
-    senders (one HTTP client each, so pacing holds across warm invocations) with the storms' Slack threads."""
+    senders (one HTTP client each, so pacing holds across warm invocations) with the storms' Slack threads.
+
+    ``clock`` is the delivery ledger's clock (epoch seconds): digest windows open and close by it. It is
+    ``time.time`` in the function; a test or a local run that simulates time sets another one on the state
+    (never through the configuration or the environment, so no deployment can be given a different time).
+    """
 
     config: Config
     policy: Policy
     senders: SenderPool
     hooks: ThreadMemory = field(default_factory=ThreadMemory)
+    clock: Callable[[], float] = time.time
 
 
 _STATE: State | None = None
@@ -182,6 +199,33 @@ def decide_event(event: object, policy: Policy, request_id: str | None = None) -
     return Decided(decisions, payload.message_type)
 
 
+def is_flush_event(event: object) -> bool:
+    """The event the flush schedule sends (rules.json ``ledger.flush_event``, written by ledger.tf)."""
+    return isinstance(event, Mapping) and dict(event) == dict(rules.ledger().flush_event)
+
+
+def make_ledger(state: State, deadline: float | None, request_id: str | None) -> Ledger | None:
+    """This invocation's view of the delivery ledger, or None without one. Its claims' lease runs to the
+    invocation's end (the deadline plus the safety margin); without a deadline (redrive) for 15 minutes."""
+    settings = state.config.ledger
+    if settings is None:
+        return None
+    from .ledger import Ledger, dynamodb_client
+
+    lease_until = None
+    if deadline is not None:
+        remaining = deadline - time.monotonic() + SAFETY_MARGIN_SECONDS
+        lease_until = int((state.clock() + max(remaining, 0.0)) * 1000)
+    return Ledger(
+        client=dynamodb_client(),
+        table=settings.table_name,
+        ttl_seconds=settings.ttl_days * 86400,
+        owner=request_id or uuid.uuid4().hex,
+        clock=state.clock,
+        lease_until=lease_until,
+    )
+
+
 def process_event(
     event: object,
     state: State,
@@ -189,23 +233,75 @@ def process_event(
     deadline: float | None = None,
     request_id: str | None = None,
 ) -> tuple[RunSummary, str]:
-    """Decode, decide, group and deliver one subscription event. Returns (summary, message type).
+    """Decode, decide, group and deliver one subscription event, or flush the digest windows when it is the
+    schedule's flush event. Returns (summary, message type).
 
-    Raises DeliveryError when a message could not be delivered and PayloadRejected when the
-    event could not be decoded (after alerting about it).
+    Raises DeliveryError when a message could not be delivered, PayloadRejected when the event could not be
+    decoded (after alerting about it) and LedgerUnavailable when a flush cannot read the ledger.
     """
+    if is_flush_event(event):
+        return flush_windows(state, deadline=deadline, request_id=request_id), FLUSH
     received = time.time()  # the records' arrival, for the canary's delay (before delivery's retries)
     decided = decide_event(event, state.policy, request_id)
     groups = group_alerts(decided.decisions)
+    hooks: DeliveryHooks = state.hooks
+    counters: Counters | None = None
+    ledger = make_ledger(state, deadline, request_id) if groups else None
+    if ledger is not None and state.config.ledger is not None:
+        from .digest import Counters, Gate, LedgerHooks
+        from .keys import KeyFormatter
+
+        counters = Counters()
+        delivery = state.config.delivery
+        keys = KeyFormatter(delivery.key_values, delivery.key_hash_secret())
+        gate = Gate(
+            ledger, state.config.ledger.digest_window_minutes, decided.decisions, keys.format, counters
+        )
+        hooks = LedgerHooks(gate, state.hooks)
     report = deliver_groups(
-        groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=state.hooks
+        groups, state.config.delivery, senders=state.senders, deadline=deadline, hooks=hooks
     )
-    summary = RunSummary.count(decided.decisions, groups, report, now=received)
+    summary = RunSummary.count(
+        decided.decisions,
+        groups,
+        report,
+        counters.as_dict() if counters is not None else None,
+        now=received,
+    )
     if report.failed:
         raise DeliveryError(summary)
     if decided.rejected is not None:
         raise PayloadRejected(decided.rejected, summary)
     return summary, decided.message_type
+
+
+def flush_windows(
+    state: State, *, deadline: float | None = None, request_id: str | None = None
+) -> RunSummary:
+    """Close the digest windows whose time is up and deliver their follow-ups (each to its destination).
+
+    Raises LedgerUnavailable when the ledger cannot be read, and DeliveryError when a follow-up could not be
+    delivered: either way the flush fails, and what it could not finish stays in the ledger for the next one.
+    """
+    ledger = make_ledger(state, deadline, request_id)
+    if ledger is None or state.config.ledger is None:
+        return RunSummary()  # no ledger, nothing held
+    from .digest import Counters, FlushHooks, flush
+
+    counters = Counters()
+    follow_ups = flush(ledger, state.config.ledger.digest_window_minutes, counters)
+    groups = [f.group for f in follow_ups]
+    report = deliver_groups(
+        groups,
+        state.config.delivery,
+        senders=state.senders,
+        deadline=deadline,
+        hooks=FlushHooks(ledger, follow_ups, counters),
+    )
+    summary = RunSummary.count([], groups, report, counters.as_dict())
+    if report.failed:
+        raise DeliveryError(summary)
+    return summary
 
 
 def lambda_handler(event: object, context: object) -> dict[str, Any]:
@@ -233,6 +329,9 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     except ConfigError as exc:  # e.g. a secret that could not be fetched late
         log.error("configuration error", extra={"error": str(exc)})
         raise
+    except LedgerUnavailable as exc:  # only a flush raises it: what is held stays for the next flush
+        summary, outcome, error, message_type = RunSummary(ledger_errors=1), "ledger_unavailable", exc, FLUSH
+        log.error("the flush cannot read the delivery ledger", extra={"error": str(exc)})
     counts = summary.as_dict()
     failures = counts.pop("failures")
     emit_summary(

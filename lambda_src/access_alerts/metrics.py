@@ -29,6 +29,7 @@ METRICS: Final = (
     ("MessagesSent", "messages_sent"),
     ("MessagesFailed", "messages_failed"),
     ("RecordsInFailedDeliveries", "records_in_failed_deliveries"),
+    ("LedgerErrors", "ledger_errors"),  # the delivery ledger could not answer; alerts were posted anyway
 )
 DESTINATION_DIMENSION: Final = "Destination"
 # metric name -> field of a destination's counts

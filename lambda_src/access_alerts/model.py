@@ -122,6 +122,8 @@ class PipelineResources:
     alarm_names: tuple[str, ...] = ()  # the module's CloudWatch alarms (silencing them is tampering)
     schedule_names: tuple[str, ...] = ()  # EventBridge Scheduler schedules (the canary's)
     role_names: tuple[str, ...] = ()  # IAM roles (the function's, CloudTrail's, the canary's)
+    table_names: tuple[str, ...] = ()  # DynamoDB tables of the pipeline (the delivery ledger)
+    rule_names: tuple[str, ...] = ()  # EventBridge rules (the ledger's flush schedule)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,7 +223,16 @@ class Policy:
                 )
             monitored = self.monitored_tables(event)
             canary = self._canary.table_name if self._canary is not None else None
-            if canary is not None and canary in monitored:
+            own = self._pipeline.own_table(event.tables)
+            if own is not None:
+                # A table of the pipeline itself (the delivery ledger): deleting it or turning its TTL or
+                # recovery off changes how alerts are delivered.
+                if not self.settings.watch_pipeline:
+                    return _ignored("pipeline watching is off", event, source_id, event_id)
+                kind, what = "tamper", f"alerting pipeline resource {own}"
+                if event.target != own:
+                    event = replace(event, target=own)
+            elif canary is not None and canary in monitored:
                 # The canary's table is part of the pipeline: changing it can silence the heartbeat.
                 if not self.settings.watch_pipeline:
                     return _ignored("pipeline watching is off", event, source_id, event_id)

@@ -13,7 +13,8 @@ A route matches a group when every dimension it restricts matches (an empty list
 A group goes to the destinations of every matching route, in route order, or to the default destinations when
 no route matches. Tamper and unparseable groups always reach the default destinations too: they are the alerts
 that say the alerting itself may be blind, so the default destinations (the people who own the pipeline) see
-every one of them whatever the routes say.
+every one of them whatever the routes say. A digest window's follow-up (digest.py) goes to the one destination
+whose window it was.
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ def route_matches(route: Route, group: AlertGroup) -> bool:
 
 
 def destinations_for(group: AlertGroup, routing: Routing) -> tuple[str, ...]:
-    """The destination names a group goes to, each once, in route order then the defaults."""
+    """The destination names a group goes to, each once, in route order then the defaults. A digest
+    window's follow-up goes to the destination whose window it was (or to the defaults, should that
+    destination have been removed from the configuration since)."""
+    if group.digest is not None:
+        if group.digest.destination in routing.destinations:
+            return (group.digest.destination,)
+        return tuple(routing.defaults)
     chosen: dict[str, None] = {}
     matched = False
     for route in routing.routes:
@@ -78,9 +85,10 @@ def destinations_for(group: AlertGroup, routing: Routing) -> tuple[str, ...]:
 
 
 def group_key(group: AlertGroup) -> str:
-    """A stable identity of a group across invocations (kind, principal, tables, access): the same storm seen
-    by several invocations has the same key, so its later messages can go into the first one's thread (and
-    a ledger can count it in one digest window)."""
+    """A stable identity of a group across invocations (kind, principal, tables with their Regions and
+    accounts, access): the same storm seen by several invocations has the same key, so its later messages
+    can go into the first one's thread (and the ledger counts it in one digest window). A table's replica in
+    another Region, or a same-named table in another account, is a group and a key of its own."""
     p = group.principal
     parts = (
         group.alert_kind,
@@ -88,6 +96,8 @@ def group_key(group: AlertGroup) -> str:
         p.session_name or "" if p else "",
         ",".join(group.tables),
         group.access or "",
+        ",".join(sorted(group.regions)),
+        ",".join(sorted(group.account_ids)),
     )
     # surrogatepass: a lone surrogate in a session name or table is legal in JSON and must not raise here.
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -2,9 +2,9 @@
 
 ``rules.json`` is the one home of each rule that both sides apply: the allow-list pattern shapes, the
 webhook URL shape, the classes of DynamoDB APIs, the calls on the pipeline's own resources that count as
-tampering, and the CloudWatch metric names the function publishes and the module's alarms watch. Terraform
-reads it with ``jsondecode(file(...))``; this module reads it once, on first use (never at import time),
-checks its shape and hands out typed, immutable views of it.
+tampering, the delivery ledger's table keys and flush event, and the CloudWatch metric names the function
+publishes and the module's alarms watch. Terraform reads it with ``jsondecode(file(...))``; this module reads
+it once, on first use (never at import time), checks its shape and hands out typed, immutable views of it.
 
 The regular expressions in the file are unanchored and written in the syntax RE2 (Terraform) and Python's
 ``re`` read alike; :func:`allow_list_shape` and :func:`webhook_url_shape` anchor them (``fullmatch``).
@@ -100,6 +100,16 @@ class MetricNames:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerRules:
+    """The delivery ledger's table key and TTL attribute names, and the event the flush schedule sends."""
+
+    partition_key: str
+    sort_key: str
+    ttl_attribute: str
+    flush_event: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     allow_list_shapes: Mapping[str, str]  # shape name -> unanchored regular expression
     webhook_url: str  # unanchored regular expression
@@ -109,6 +119,7 @@ class Rules:
     pipeline_read_prefixes: tuple[str, ...]
     not_forwarded: frozenset[str]  # event names the subscription filter drops before the Lambda
     metrics: MetricNames
+    ledger: LedgerRules
 
 
 def _object(value: object, where: str) -> Mapping[str, object]:
@@ -145,6 +156,8 @@ def parse_rules(document: object) -> Rules:
     pipeline = _object(top.get("pipeline"), "pipeline")
     sources = _object(pipeline.get("event_sources"), "pipeline.event_sources")
     metrics = _object(top.get("metrics"), "metrics")
+    ledger = _object(top.get("ledger"), "ledger")
+    flush_event = _object(ledger.get("flush_event"), "ledger.flush_event")
 
     def apis(key: str) -> frozenset[str]:
         return frozenset(_strings(ddb.get(key), f"dynamodb.{key}"))
@@ -202,6 +215,14 @@ def parse_rules(document: object) -> Rules:
             canary_seen=_string(metrics.get("canary_seen"), "metrics.canary_seen"),
             canary_delay=_string(metrics.get("canary_delay"), "metrics.canary_delay"),
         ),
+        ledger=LedgerRules(
+            partition_key=_string(ledger.get("partition_key"), "ledger.partition_key"),
+            sort_key=_string(ledger.get("sort_key"), "ledger.sort_key"),
+            ttl_attribute=_string(ledger.get("ttl_attribute"), "ledger.ttl_attribute"),
+            flush_event=MappingProxyType(
+                {str(k): _string(v, f"ledger.flush_event.{k}") for k, v in flush_event.items()}
+            ),
+        ),
     )
 
 
@@ -231,6 +252,10 @@ def pipeline_read_prefixes() -> tuple[str, ...]:
 
 def metric_names() -> MetricNames:
     return load().metrics
+
+
+def ledger() -> LedgerRules:
+    return load().ledger
 
 
 @cache

@@ -48,6 +48,7 @@ TITLES: Final[dict[str, tuple[str, str]]] = {
     "control_plane": (":construction:", "Table control-plane change"),
     "unparseable": (":question:", "Unparseable record"),
 }
+DIGEST_TITLE: Final = (":bar_chart:", "Digest")  # a digest window's follow-up (grouping.Digest)
 
 
 # -- text helpers --------------------------------------------------------------------------------
@@ -208,12 +209,15 @@ def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
         )
     if group.targets:
         lines.append("*Resource:* " + _codes(group.targets, lim, lim.medium))
+    label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
     if group.keys:
         shown = [code(keys.format(k), lim.medium) for k in group.keys[: lim.keys]]
-        label = {"show": "Keys", "hash": "Keys (keyed hash)", "hide": "Key attributes"}[keys.mode]
         more = group.distinct_keys - len(shown)
         suffix = f" and {more} more" if more > 0 else ""
         lines.append(f"*{label}:* " + ", ".join(shown) + suffix)
+    if group.digest is not None and group.digest.key_texts:  # shown as the deployment shows keys already
+        shown = [code(k, lim.medium) for k in group.digest.key_texts[: lim.keys]]
+        lines.append(f"*{label} (sample):* " + ", ".join(shown))
     if group.attribute_names:
         lines.append("*Attribute names:* " + _codes(group.attribute_names, lim))
     for statement in group.statements:
@@ -230,7 +234,10 @@ def _what(group: AlertGroup, keys: KeyFormatter, lim: _Limits) -> list[str]:
 def _ids(group: AlertGroup, lim: _Limits, accounts: Accounts) -> list[str]:
     lines: list[str] = []
     ids = group.event_ids
-    if ids:
+    if ids and group.digest is not None:  # a follow-up keeps only a sample of its records' eventIDs
+        shown = ", ".join(code(i, lim.short) for i in ids[: lim.items])
+        lines.append(f"*Sample eventIDs:* {shown} (of {_plural(group.count, 'record')})")
+    elif ids:
         shown = ", ".join(code(i, lim.short) for i in ids[: lim.items])
         more = len(ids) - min(len(ids), lim.items)
         label = "eventID" if len(ids) == 1 else "eventIDs"
@@ -273,6 +280,8 @@ def _title(group: AlertGroup, lim: _Limits) -> tuple[str, str]:
         detail = title + (f": {api}" if api else "") + (f" on {table}" if table else "")
     else:
         detail = title
+    if group.digest is not None:
+        return DIGEST_TITLE[0], _text.defang(_text.clean(f"{DIGEST_TITLE[1]}: {detail}"))
     return emoji, _text.defang(_text.clean(detail))
 
 
@@ -287,6 +296,14 @@ def _summary(group: AlertGroup, name: str, lim: _Limits) -> str:
         text = f"{who} changed the alerting pipeline itself. Check that alerting still works."
     elif group.alert_kind == "control_plane":
         text = f"{who} changed a monitored table."
+    elif group.digest is not None:
+        calls = _plural(group.count, f"more {group.access} call" if group.access else "more call")
+        d = group.digest
+        text = (
+            f"*{calls}* by {who}, not on the allow-list, held back in a {d.window_minutes}-minute digest "
+            f"window ({val(d.opened, lim.short)} to {val(d.closed, lim.short)}) after the first alert about "
+            "them, and summed up here."
+        )
     else:
         calls = _plural(group.count, f"{group.access} call" if group.access else "call")
         text = f"*{calls}* by {who}, not on the allow-list."

@@ -62,6 +62,12 @@ TARGET_FIELDS = (
     "alarmNames",
     # IAM (EventBridge Scheduler names its schedule by "name", above)
     "roleName",
+    # EventBridge rules: DeleteRule, DisableRule and PutRule name it by "name" (above), PutTargets and
+    # RemoveTargets by "rule", TagResource and UntagResource by its ARN
+    "rule",
+    "Rule",
+    "resourceARN",
+    "ResourceARN",
     # DynamoDB
     "tableName",
     "TableName",
@@ -172,6 +178,12 @@ class PipelineWatch:
         self.alarms = {a for a in res.alarm_names if a}
         self.schedules = {n for n in res.schedule_names if n}
         self.roles = {n for n in res.role_names if n}
+        self.tables = {n for n in res.table_names if n}
+        self.rules = {n for n in res.rule_names if n}
+
+    def own_table(self, tables: Sequence[str]) -> str | None:
+        """The first of ``tables`` (names) that is one of the pipeline's own DynamoDB tables (the ledger)."""
+        return next((t for t in tables if t in self.tables), None)
 
     def touched(self, source: str, event_name: str, targets: Sequence[str]) -> str | None:
         """The first of ``targets`` that is a pipeline resource, when the call is a tamper call; for a call
@@ -222,4 +234,6 @@ class PipelineWatch:
             return _name_of(t) in self.schedules  # a name, or arn:P:scheduler:R:A:schedule/GROUP/NAME
         if source == "iam.amazonaws.com":
             return _name_of(t) in self.roles  # a role name, or its ARN with any path
+        if source == "events.amazonaws.com":
+            return _name_of(t) in self.rules  # a rule name, or arn:P:events:R:A:rule/[BUS/]NAME
         return False

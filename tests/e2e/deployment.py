@@ -54,6 +54,7 @@ class Deployment:
     workspace: Workspace
     outputs: dict[str, Any]
     variables: dict[str, Any]  # the root module's variables as planned (tfvars applied, defaults filled)
+    first_plan: dict[str, Any]  # `terraform show -json` of the plan that created the deployment
     function: dict[str, Any]  # GetFunctionConfiguration of the deployed function
     code_dir: Path  # the committed zip, extracted
     destroyed: bool = False
@@ -139,6 +140,7 @@ def deployed(
             workspace=workspace,
             outputs=outputs,
             variables=planned,
+            first_plan=plan,
             function=function,
             code_dir=extract_zip(ZIP_PATH, workspace.dir / "code"),
         )

@@ -125,3 +125,9 @@ mock_data "aws_organizations_organization" {
     aws_service_access_principals = ["cloudtrail.amazonaws.com"]
   }
 }
+
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:us-east-1:123456789012:rule/mocked-flush-digests"
+  }
+}

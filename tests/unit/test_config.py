@@ -19,6 +19,7 @@ from access_alerts.config import (
     ConfigError,
     DeliverySettings,
     Home,
+    LedgerSettings,
     check_webhook_url,
     delivery_settings_for_cli,
     load_config,
@@ -60,12 +61,15 @@ def full_document() -> dict[str, Any]:
             "alarm_names": ["prod-alerts-function-errors", "prod-alerts-canary-silent"],
             "schedule_names": ["prod-alerts-access-alerts-canary"],
             "role_names": ["prod-alerts-lambda", "prod-alerts-canary"],
+            "table_names": ["prod-alerts-delivery-ledger"],
+            "rule_names": ["prod-alerts-flush-digests"],
         },
         "key_values": "hash",
         "key_hash_parameter": "/p/hash",
         "destinations": {"default": {"type": "slack_webhook", "url_parameter": "/p/webhook"}},
         "default_destinations": ["default"],
         "routes": [],
+        "ledger": {"table_name": "prod-alerts-ledger", "digest_window_minutes": 10, "ttl_days": 7},
         "account_names": {A: "payments-prod", "210987654321": "<!here> shared"},
         "home": {"partition": "aws", "account": A, "region": "eu-west-1"},
         "canary": {"table_arn": CANARY_TABLE, "role_arn": CANARY_ROLE},
@@ -151,6 +155,8 @@ def test_every_field_is_read() -> None:
         alarm_names=("prod-alerts-function-errors", "prod-alerts-canary-silent"),
         schedule_names=("prod-alerts-access-alerts-canary",),
         role_names=("prod-alerts-lambda", "prod-alerts-canary"),
+        table_names=("prod-alerts-delivery-ledger",),
+        rule_names=("prod-alerts-flush-digests",),
     )
     assert cfg.policy.canary == CanarySettings(table_arn=CANARY_TABLE, role_arn=CANARY_ROLE)
     assert cfg.home == Home(partition="aws", account=A, region="eu-west-1")
@@ -160,6 +166,15 @@ def test_every_field_is_read() -> None:
         key_values="hash",
         key_hash_ssm_parameter="/p/hash",
         accounts=Accounts(names={A: "payments-prod", "210987654321": "<!here> shared"}, home=A),
+    )
+    assert cfg.ledger == LedgerSettings("prod-alerts-ledger", digest_window_minutes=10, ttl_days=7)
+
+
+def test_no_ledger_in_a_local_document() -> None:
+    assert parse_document({**full_document(), "ledger": None}).ledger is None
+    digests_off = {"table_name": "t-ledger", "digest_window_minutes": 0, "ttl_days": 1}
+    assert parse_document({**full_document(), "ledger": digests_off}).ledger == LedgerSettings(
+        "t-ledger", 0, 1
     )
 
 
@@ -286,6 +301,22 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("default_destinations", [], "default_destinations must name at least one destination"),
         ("routes", [{"match": {}}], "routes[0] has unknown field(s) match"),
         ("routes", {}, "routes must be a list, got an object"),
+        ("ledger", ..., "the document lacks the field(s) ledger"),
+        ("ledger", "t", "ledger must be an object, got a string"),
+        ("ledger.extra", 1, "ledger has unknown field(s) extra"),
+        ("ledger.ttl_days", ..., "ledger lacks the field(s) ttl_days"),
+        ("ledger.table_name", "", "ledger.table_name must be a non-empty string"),
+        ("ledger.table_name", "a/b", "ledger.table_name must be a DynamoDB table name"),
+        (
+            "ledger.digest_window_minutes",
+            -1,
+            "ledger.digest_window_minutes must be between 0 and 1440, got -1",
+        ),
+        ("ledger.digest_window_minutes", 2.5, "ledger.digest_window_minutes must be a whole number"),
+        ("ledger.digest_window_minutes", True, "ledger.digest_window_minutes must be a whole number"),
+        ("ledger.digest_window_minutes", 1441, "must be between 0 and 1440"),
+        ("ledger.ttl_days", 0, "ledger.ttl_days must be between 1 and 365, got 0"),
+        ("ledger.ttl_days", "7", "ledger.ttl_days must be a whole number, got a string"),
         ("home", ..., "the document lacks the field(s) home"),
         ("home", "us-east-1", "home must be an object, got a string"),
         ("home.zone", "a", "home has unknown field(s) zone"),
@@ -311,6 +342,8 @@ def broken(path: str, value: Any) -> dict[str, Any]:
         ("pipeline.alarm_names", ..., "pipeline lacks the field(s) alarm_names"),
         ("pipeline.schedule_names", "s", "pipeline.schedule_names must be a list of strings"),
         ("pipeline.role_names", [""], "pipeline.role_names[0] must be a non-empty string"),
+        ("pipeline.table_names", ..., "pipeline lacks the field(s) table_names"),
+        ("pipeline.rule_names", "r", "pipeline.rule_names must be a list of strings"),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, fragment: str) -> None:

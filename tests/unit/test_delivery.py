@@ -278,6 +278,7 @@ class RecordingHooks:
     def __init__(self, skip: set[str] | None = None) -> None:
         self.before: list[tuple[str, tuple[str, ...]]] = []
         self.after: list[tuple[str, tuple[str, ...], str | None]] = []
+        self.failed: list[tuple[str, tuple[str, ...]]] = []
         self.skip = skip or set()
 
     def before_post(self, destination: str, group: AlertGroup) -> Plan:
@@ -289,6 +290,9 @@ class RecordingHooks:
     def after_post(self, destination: str, group: AlertGroup, result: PostResult) -> None:
         self.after.append((destination, group.event_ids[:1], result.ref))
 
+    def after_failure(self, destination: str, group: AlertGroup, result: PostResult) -> None:
+        self.failed.append((destination, group.event_ids[:1]))
+
 
 def test_hooks_are_asked_before_each_post_and_told_after_each_success() -> None:
     posts = {"oncall": FakePost(), "orders-team": FakePost(lambda p: True), "siem": FakePost()}
@@ -298,8 +302,32 @@ def test_hooks_are_asked_before_each_post_and_told_after_each_success() -> None:
         [("oncall", ("t1",)), ("orders-team", ("a-000000",)), ("siem", ("t1",)), ("siem", ("b-000000",))]
     )
     assert hooks.after == [("oncall", ("t1",), None)]  # orders-team failed, siem was skipped
+    assert hooks.failed == [("orders-team", ("a-000000",))]
     by_name = {d.destination: d for d in report.destinations}
     assert by_name["siem"].skipped == 2 and posts["siem"].payloads == []
+
+
+def test_a_hook_may_post_fewer_records_or_hold_a_group_back_as_not_delivered() -> None:
+    decisions = storm(10)
+    fewer = group_alerts(decisions[6:])[0]
+
+    class Narrowing(RecordingHooks):
+        def before_post(self, destination: str, group: AlertGroup) -> Plan:
+            super().before_post(destination, group)
+            if destination == "oncall":
+                return Plan(group=fewer)  # the 4 records this destination has not received
+            return Plan(post=False, failure="another invocation is posting them")
+
+    both = routing("oncall", "siem", routes=[Route("all", destinations=("oncall", "siem"))])
+    posts = {"oncall": FakePost(), "siem": FakePost()}
+    hooks = Narrowing()
+    report = deliver_groups(group_alerts(decisions), settings(both), senders=pool(both, posts), hooks=hooks)
+    by_name = {d.destination: d for d in report.destinations}
+    assert by_name["oncall"].sent == 1 and ": 4 records by " in str(posts["oncall"].payloads[0]["text"])
+    assert hooks.after == [("oncall", ("e-000006",), None)], "told about the group that was posted"
+    assert by_name["siem"].failed == 1 and posts["siem"].payloads == []
+    assert "another invocation" in by_name["siem"].failures[0]
+    assert report.records_in_failed == 10
 
 
 def test_a_failing_hook_never_stops_an_alert() -> None:
@@ -308,6 +336,9 @@ def test_a_failing_hook_never_stops_an_alert() -> None:
             raise RuntimeError("ledger down")
 
         def after_post(self, destination: str, group: AlertGroup, result: PostResult) -> None:
+            raise RuntimeError("ledger down")
+
+        def after_failure(self, destination: str, group: AlertGroup, result: PostResult) -> None:
             raise RuntimeError("ledger down")
 
     post = FakePost()

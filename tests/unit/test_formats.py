@@ -17,8 +17,10 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from access_alerts import alert_json, facts, sns, teams
 from access_alerts.accounts import Accounts
 from access_alerts.destinations import Destination, Secret
+from access_alerts.digest import follow_up_group, label
 from access_alerts.grouping import AlertGroup, group_alerts
 from access_alerts.keys import KeyFormatter
+from access_alerts.ledger import BatchSummary, ClosedWindow
 from access_alerts.model import Principal
 from access_alerts.senders import SlackAppSender, SlackWebhookSender, Style
 from tests.factories import ACCOUNT, REGION, access_event, alert, role_principal, storm
@@ -86,6 +88,8 @@ def scenario(name: str) -> AlertGroup:
                 reason=HOSTILE,
             )
         ]
+    elif name == "digest":
+        return digest_follow_up()
     else:
         event = hostile_event(
             api="StopLogging", access="write", category="management", table="", keys=(), target=HOSTILE
@@ -96,7 +100,33 @@ def scenario(name: str) -> AlertGroup:
     return groups[0]
 
 
-SCENARIOS = ("data", "storm", "control_plane", "tamper")
+def digest_follow_up() -> AlertGroup:
+    """The follow-up of a digest window the hostile storm opened, with hostile samples in every batch."""
+    first = scenario("storm")
+    held = BatchSummary(
+        count=9375,
+        first_time="2026-11-25T09:00:05Z",
+        last_time="2026-11-25T09:01:58Z",
+        apis=("DeleteItem", "Scan"),
+        key_texts=(f'{{"pk":"item#7 {HOSTILE}"}}',),
+        event_ids=("e-000700", "e-000701", "e-000702"),
+        source_ips=(HOSTILE,),
+        user_agents=(HOSTILE,),
+    )
+    window = ClosedWindow(
+        dest="oncall",
+        key="k",
+        gen="g",
+        opened=1795597200000,  # 2026-11-25T09:00:00Z
+        closes=1795597800000,
+        label=label(first),
+        thread="1795597200.000100",
+        batches=(held,),
+    )
+    return follow_up_group(window, 10)
+
+
+SCENARIOS = ("data", "storm", "control_plane", "tamper", "digest")
 
 
 def slack_app() -> SlackAppSender:

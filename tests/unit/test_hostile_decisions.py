@@ -191,6 +191,7 @@ NAMING = {  # one request parameter per service that names the pipeline's resour
     "sqs.amazonaws.com": {"queueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/ddb-alerts-failed"},
     "kms.amazonaws.com": {"keyId": PIPE.kms_key_arns[0]},
     "ssm.amazonaws.com": {"name": PIPE.ssm_parameter_names[0]},
+    "events.amazonaws.com": {"rule": PIPE.rule_names[0]},
 }
 CATALOGUE = [
     (source, name, kind)

@@ -55,6 +55,8 @@ SETTINGS = PolicySettings(
         ),
         schedule_names=("ddb-alerts-access-alerts-canary",),
         role_names=("ddb-alerts-lambda", "ddb-alerts-cloudtrail-logs", "ddb-alerts-canary"),
+        table_names=("ddb-alerts-delivery-ledger",),
+        rule_names=("ddb-alerts-flush-digests",),
     ),
     canary=CanarySettings(
         table_arn=f"arn:aws:dynamodb:us-east-1:{ACCT}:table/ddb-alerts-access-alerts-canary",

@@ -38,6 +38,8 @@ def fixture_document(**fields: Any) -> dict[str, Any]:
         "alarm_names": list(PIPELINE.alarm_names),
         "schedule_names": list(PIPELINE.schedule_names),
         "role_names": list(PIPELINE.role_names),
+        "table_names": list(PIPELINE.table_names),
+        "rule_names": list(PIPELINE.rule_names),
     }
     values: dict[str, Any] = {
         "tables": list(SETTINGS.tables),

@@ -313,6 +313,19 @@ def test_group_key_is_stable_per_storm_and_differs_between_storms() -> None:
     )
 
 
+def test_a_replica_in_another_region_is_a_key_of_its_own() -> None:
+    """The same person reading a table and its replica in one invocation: two groups, two keys, so the
+    ledger never holds the replica's alert back in the window the first one opened."""
+    home = [alert(access_event(event_id="h-1"))]
+    replica = [alert(access_event(event_id="r-1", region="us-west-2"))]
+    groups = group_alerts(home + replica)
+    assert len(groups) == 2
+    assert group_key(groups[0]) != group_key(groups[1])
+    assert group_key(group_alerts(home)[0]) == group_key(
+        next(g for g in groups if g.regions == ("eu-west-1",))
+    )
+
+
 def test_describe_route() -> None:
     assert (
         describe_route(Route("r", tables=("a*",), access=("write",))) == "route 'r': tables a*; access write"
