@@ -120,13 +120,12 @@ tf-test:
 	@data=$(BUILD)/tfdata/_; mkdir -p $$data; \
 	if ! TF_DATA_DIR=$$data $(TF) init -backend=false -input=false -no-color >$$data.init.log 2>&1; then \
 	  cat $$data.init.log; echo "tf-test: terraform init failed"; exit 1; fi; \
-	if ls tests/*.tftest.hcl >/dev/null 2>&1; then TF_DATA_DIR=$$data $(TF) test -no-color; \
-	else echo "tf-test: no tests/*.tftest.hcl"; exit 1; fi
+	TF_DATA_DIR=$$data $(PYTHON) tools/tf_test.py
 	@for d in $(TF_TEST_MODULES); do \
 	  data=$(BUILD)/tfdata/$$(echo "$$d" | tr '/.' '__'); mkdir -p $$data; \
 	  if ! TF_DATA_DIR=$$data $(TF) -chdir=$$d init -backend=false -input=false -no-color >$$data.init.log 2>&1; then \
 	    cat $$data.init.log; echo "tf-test: terraform init failed in $$d"; exit 1; fi; \
-	  echo "$$d:"; TF_DATA_DIR=$$data $(TF) -chdir=$$d test -no-color || exit 1; \
+	  echo "$$d:"; TF_DATA_DIR=$$data $(PYTHON) tools/tf_test.py --chdir $$d || exit 1; \
 	done
 
 e2e: $(DEV_STAMP)
