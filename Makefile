@@ -73,12 +73,19 @@ demo: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	@PYTHONPATH=lambda_src:. $(PY) tools/bench.py
 
+# The unit stage runs beside the others: it needs one core for ~100 s, while e2e mostly waits on the emulator
+# and the provider's polling, so overlapping them shortens the whole run (its log prints when it ends).
+BACKGROUND_STAGE := unit
+
 test: venv
 	@mkdir -p $(BUILD); rm -f $(BUILD)/stages.txt; start=$$(date +%s); rc=0; \
-	for s in $(TEST_STAGES); do \
+	STAGE_LOG=$(BUILD)/stages.txt $(STAGE) $(BACKGROUND_STAGE) $(MAKE) $(BACKGROUND_STAGE) \
+	  >$(BUILD)/$(BACKGROUND_STAGE).log 2>&1 & background=$$!; \
+	for s in $(filter-out $(BACKGROUND_STAGE),$(TEST_STAGES)); do \
 	  STAGE_LOG=$(BUILD)/stages.txt $(STAGE) $$s $(MAKE) $$s || { rc=$$?; break; }; \
 	done; \
-	printf '\n== make test: time per stage\n'; cat $(BUILD)/stages.txt; \
+	wait $$background || { [ $$rc -ne 0 ] || rc=1; }; cat $(BUILD)/$(BACKGROUND_STAGE).log; \
+	printf '\n== make test: time per stage (%s ran beside the others)\n' $(BACKGROUND_STAGE); cat $(BUILD)/stages.txt; \
 	if [ $$rc -eq 0 ]; then printf 'make test: all stages passed in %ss\n' $$(( $$(date +%s) - start )); \
 	else printf 'make test: FAILED after %ss (see the failing stage above)\n' $$(( $$(date +%s) - start )); fi; \
 	exit $$rc
